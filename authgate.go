@@ -1,0 +1,111 @@
+// Package authgate holds the domain of the authentication gateway: the
+// credential a request presents, the principal it proves, the decision the
+// gateway takes with its trace, and the small interfaces that verifiers and
+// stores implement. It imports nothing of HTTP servers or SQL; transports,
+// stores and verifiers live in their own packages and depend on this one.
+package authgate
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/authgate/authgate/reason"
+)
+
+// Method names a way of proving identity. The values are stable: they are
+// written to logs and configuration files.
+type Method string
+
+// The credential methods the gateway understands.
+const (
+	MethodBasic  Method = "basic"
+	MethodAPIKey Method = "api_key"
+	MethodBearer Method = "bearer"
+)
+
+// Methods lists every method, in the order challenges are advertised.
+var Methods = []Method{MethodBasic, MethodBearer, MethodAPIKey}
+
+// Valid reports whether m is a known method.
+func (m Method) Valid() bool {
+	for _, k := range Methods {
+		if m == k {
+			return true
+		}
+	}
+	return false
+}
+
+// Credential is what a request presents, parsed but not verified. Secret
+// holds the password, API key or token; it must never be logged, which is why
+// every formatting of a Credential redacts it.
+type Credential struct {
+	Method   Method
+	Header   string // where it came from, e.g. "Authorization" or "X-API-Key"
+	Username string // Basic only
+	Secret   string
+}
+
+// String describes the credential without its secret.
+func (c Credential) String() string {
+	if c.Method == "" {
+		return "no credential"
+	}
+	s := fmt.Sprintf("%s in %s (%d bytes)", c.Method, c.Header, len(c.Secret))
+	if c.Username != "" {
+		s += fmt.Sprintf(" for user %q", c.Username)
+	}
+	return s
+}
+
+// GoString redacts the secret from %#v as well.
+func (c Credential) GoString() string { return "authgate.Credential{" + c.String() + "}" }
+
+// LogValue redacts the secret from structured logs.
+func (c Credential) LogValue() slog.Value { return slog.StringValue(c.String()) }
+
+// Principal is a proven identity.
+type Principal struct {
+	Subject  string   `json:"subject"`
+	Method   Method   `json:"method"`
+	Scopes   []string `json:"scopes,omitempty"`
+	Issuer   string   `json:"issuer,omitempty"`   // bearer tokens
+	Audience []string `json:"audience,omitempty"` // bearer tokens
+	KeyID    string   `json:"key_id,omitempty"`   // API keys
+}
+
+// HasScope reports whether the principal holds scope s.
+func (p Principal) HasScope(s string) bool {
+	for _, have := range p.Scopes {
+		if have == s {
+			return true
+		}
+	}
+	return false
+}
+
+// UnavailableError is a technical failure that kept a verifier from
+// deciding: a key server down, a store that does not answer. It carries the
+// catalogued 503 reason the failure becomes, so the caller is never blamed
+// for the gateway's own outage.
+type UnavailableError struct {
+	Reason     reason.Code
+	RetryAfter time.Duration
+	Err        error
+}
+
+func (e *UnavailableError) Error() string {
+	return string(e.Reason) + ": " + e.Err.Error()
+}
+
+func (e *UnavailableError) Unwrap() error { return e.Err }
+
+// Unavailable wraps err as an UnavailableError with reason code.
+func Unavailable(code reason.Code, retryAfter time.Duration, err error) error {
+	return &UnavailableError{Reason: code, RetryAfter: retryAfter, Err: err}
+}
+
+// ErrNotFound is returned by stores when a user or key does not exist.
+var ErrNotFound = errors.New("not found")

@@ -1,0 +1,250 @@
+package config
+
+import (
+	"log/slog"
+	"net/netip"
+	"net/url"
+	"time"
+
+	"github.com/authgate/authgate"
+)
+
+// Config is a validated configuration with every default filled in and
+// every relative path made absolute against the configuration file's
+// directory.
+type Config struct {
+	// File is the configuration file's name as given to Load or Parse.
+	File string
+	// Listen is the host:port the gateway listens on.
+	Listen string
+	// DataDir is the absolute directory holding the SQLite store and other
+	// state.
+	DataDir string
+	// Realm is the default realm sent in WWW-Authenticate challenges.
+	Realm string
+	// TrustedProxies are the networks whose X-Forwarded-* headers are
+	// believed. Empty means none: the peer address is the client.
+	TrustedProxies []netip.Prefix
+	// Store configures the embedded store.
+	Store Store
+	// Users configures where user accounts come from besides the store.
+	Users Users
+	// Passwords configures password checks and hashing.
+	Passwords Passwords
+	// APIKeys configures how API keys are presented.
+	APIKeys APIKeys
+	// IdentityHeaders names the headers that carry the proven identity to
+	// the upstream or the forward-auth caller.
+	IdentityHeaders IdentityHeaders
+	// Limits bounds what the gateway accepts from a request.
+	Limits Limits
+	// Log configures the gateway's own log and the sign-in log's memory.
+	Log Log
+	// Issuers are the token issuers whose JWTs bearer routes accept.
+	Issuers []*Issuer
+	// Routes are the protected routes, in file order; there is at least one.
+	Routes []*Route
+}
+
+// Route returns the route called name, or nil if there is none.
+func (c *Config) Route(name string) *Route {
+	for _, r := range c.Routes {
+		if r.Name == name {
+			return r
+		}
+	}
+	return nil
+}
+
+// Issuer returns the issuer called name, or nil if there is none.
+func (c *Config) Issuer(name string) *Issuer {
+	for _, is := range c.Issuers {
+		if is.Name == name {
+			return is
+		}
+	}
+	return nil
+}
+
+// Store configures the embedded SQLite store.
+type Store struct {
+	// SQLite is the absolute path of the database file (relative paths in
+	// the file are resolved against DataDir).
+	SQLite string
+	// RefreshInterval is how often cached users and keys are reloaded.
+	RefreshInterval time.Duration
+}
+
+// Users configures extra sources of user accounts.
+type Users struct {
+	// Htpasswd is the absolute path of an htpasswd file read as it is, or
+	// "" for none.
+	Htpasswd string
+}
+
+// Passwords configures password verification.
+type Passwords struct {
+	// KeepPrevious is how long hashes of replaced passwords are kept, so a
+	// client still sending the old one gets password_previous.
+	KeepPrevious time.Duration
+	// DetectSlips reports whether near-misses (caps lock, a trailing
+	// newline) are recognised and reported as such.
+	DetectSlips bool
+	// PreviousChecked is how many previous passwords are compared (0..5).
+	PreviousChecked int
+	// MaxConcurrentHashes bounds parallel hash computations; 0 means one
+	// per CPU.
+	MaxConcurrentHashes int
+	// QueueTimeout is how long a check waits for a hashing slot before the
+	// request is answered 503.
+	QueueTimeout time.Duration
+	// Argon2 holds the argon2id parameters for new hashes.
+	Argon2 Argon2
+}
+
+// Argon2 holds argon2id parameters (RFC 9106).
+type Argon2 struct {
+	// MemoryKiB is the memory cost in KiB.
+	MemoryKiB uint32
+	// Iterations is the time cost.
+	Iterations uint32
+	// Parallelism is the number of lanes.
+	Parallelism uint8
+}
+
+// APIKeys configures how clients present API keys.
+type APIKeys struct {
+	// Header is the request header that carries the key, in canonical form
+	// (X-Api-Key), as are all header names in Config.
+	Header string
+}
+
+// IdentityHeaders names the headers set on allowed requests.
+type IdentityHeaders struct {
+	// Subject carries the principal's subject.
+	Subject string
+	// Method carries the method that proved it (basic, bearer, api_key).
+	Method string
+	// Scopes carries the principal's scopes, space-separated.
+	Scopes string
+}
+
+// Limits bounds request input.
+type Limits struct {
+	// MaxCredentialBytes is the largest credential accepted (256..65536).
+	MaxCredentialBytes int
+}
+
+// Log configures logging.
+type Log struct {
+	// Level is the lowest level written.
+	Level slog.Level
+	// Format is LogJSON or LogText.
+	Format LogFormat
+	// KeepLast is how many recent sign-in events are kept in memory for
+	// explain and the console.
+	KeepLast int
+}
+
+// LogFormat is how log lines are written.
+type LogFormat string
+
+// The log formats.
+const (
+	LogJSON LogFormat = "json"
+	LogText LogFormat = "text"
+)
+
+// Issuer is a token issuer whose JWTs bearer routes accept. Exactly one of
+// JWKSFile, JWKSURL and DiscoveryURL is set.
+type Issuer struct {
+	// Name is the issuer's short name, used by policy.issuers and in logs.
+	Name string
+	// Issuer is the exact iss claim its tokens carry. It is checked to be
+	// an absolute URL but kept as written, since iss is compared as a
+	// string.
+	Issuer string
+	// JWKSFile is the absolute path of a local JWKS file, or "".
+	JWKSFile string
+	// JWKSURL is the issuer's JWKS endpoint, or nil.
+	JWKSURL *url.URL
+	// DiscoveryURL is the issuer's OpenID discovery document, or nil.
+	DiscoveryURL *url.URL
+	// Audiences are the aud values accepted; never empty (RFC 8725 §3.9).
+	Audiences []string
+	// Algorithms is the allow-list of signing algorithms.
+	Algorithms []string
+	// Leeway is the clock skew tolerated on exp, nbf and iat (0..5m).
+	Leeway time.Duration
+	// RefreshInterval is how often keys are refetched.
+	RefreshInterval time.Duration
+	// MinRefreshInterval is the shortest gap between refetches triggered
+	// by an unknown kid.
+	MinRefreshInterval time.Duration
+	// FetchTimeout bounds one fetch of the keys or discovery document.
+	FetchTimeout time.Duration
+	// Line is the line of the file where the issuer starts.
+	Line int
+}
+
+// Route is a protected part of the URL space.
+type Route struct {
+	// Name identifies the route in logs, metrics and explain output.
+	Name string
+	// Host is the lower-case host to match: an exact name, "*.example.com"
+	// for any subdomain, or "" for any host.
+	Host string
+	// Path is the path prefix to match; it starts with "/".
+	Path string
+	// Upstream is where allowed requests are proxied, or nil for a route
+	// used only through forward-auth.
+	Upstream *url.URL
+	// Accept lists the methods the route accepts, in file order; never
+	// empty.
+	Accept []authgate.Method
+	// ForwardCredentials reports whether the caller's credential is passed
+	// on to the upstream.
+	ForwardCredentials bool
+	// Detail is how much of a refusal's reason the public answer shows.
+	Detail Detail
+	// Realm is the realm of this route's challenges.
+	Realm string
+	// Policy holds the checks run after a credential is verified.
+	Policy Policy
+	// Line is the line of the file where the route starts.
+	Line int
+}
+
+// Accepts reports whether the route accepts method m.
+func (r *Route) Accepts(m authgate.Method) bool {
+	for _, a := range r.Accept {
+		if a == m {
+			return true
+		}
+	}
+	return false
+}
+
+// Detail is how much a public refusal says.
+type Detail string
+
+// The detail levels.
+const (
+	// DetailMinimal shows only what the caller can act on without
+	// revealing, say, whether a user name exists. It is the default.
+	DetailMinimal Detail = "minimal"
+	// DetailVerbose shows the precise reason; meant for development.
+	DetailVerbose Detail = "verbose"
+)
+
+// Policy holds a route's rules beyond a valid credential.
+type Policy struct {
+	// Scopes must all be held by the principal.
+	Scopes []string
+	// Issuers, if set, restricts bearer tokens to these issuer names.
+	Issuers []string
+	// Audiences, if set, further restricts the tokens' aud.
+	Audiences []string
+	// Networks, if set, restricts the client address to these networks.
+	Networks []netip.Prefix
+}

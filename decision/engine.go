@@ -1,0 +1,179 @@
+// Package decision runs authgate's pipeline for one request: match the
+// route, apply its network rule, extract the credential, verify it with the
+// method's verifier, apply the route's policy, and return the decision with
+// its trace. It is where exactly one catalogued reason is chosen for every
+// refusal. It knows nothing of HTTP responses: transports build a Request
+// and render the Decision.
+package decision
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/authgate/authgate"
+	"github.com/authgate/authgate/credential"
+	"github.com/authgate/authgate/policy"
+	"github.com/authgate/authgate/reason"
+)
+
+// Request is what a transport knows of one request.
+type Request struct {
+	ID         string
+	Host       string
+	Path       string
+	RawQuery   string
+	HTTPMethod string
+	Header     http.Header
+	Source     netip.Addr
+	UserAgent  string
+	// Notes are transport facts worth keeping in the trace, recorded first.
+	Notes []authgate.Check
+}
+
+// Engine decides requests. Its fields are set once at start-up and then
+// only read, so one Engine serves any number of goroutines.
+type Engine struct {
+	Routes    *policy.Table
+	Extractor *credential.Extractor
+	Verifiers map[authgate.Method]authgate.Verifier
+	// FingerprintKey keys the hash that identifies a presented secret in
+	// the log without storing it.
+	FingerprintKey []byte
+	Now            func() time.Time
+	Sink           authgate.EventSink // may be nil
+}
+
+// Decide takes the decision for req and hands it to the sink. The returned
+// route is nil when no route matched.
+func (e *Engine) Decide(ctx context.Context, req Request) (*authgate.Decision, *policy.Route) {
+	start := e.Now()
+	d := &authgate.Decision{
+		RequestID: req.ID, Time: start, Host: req.Host, Path: req.Path,
+		HTTPMethod: req.HTTPMethod, Source: req.Source, UserAgent: req.UserAgent,
+		Checks: make([]authgate.Check, 0, 8),
+	}
+	d.Checks = append(d.Checks, req.Notes...)
+	route := e.decide(ctx, req, d)
+	d.Latency = e.Now().Sub(start)
+	if e.Sink != nil {
+		e.Sink.Record(d)
+	}
+	return d, route
+}
+
+func (e *Engine) decide(ctx context.Context, req Request, d *authgate.Decision) *policy.Route {
+	route := e.Routes.Match(req.Host, req.Path)
+	if route == nil {
+		d.Deny(reason.RouteNotFound, authgate.Checkf("route", authgate.Fail, "no route for host %q path %q", req.Host, policy.CleanPath(req.Path)))
+		return nil
+	}
+	d.Route = route.Name
+	d.Checks = append(d.Checks, authgate.Checkf("route", authgate.Pass, "route %s (host %q, path %s) accepts %s", route.Name, route.Host, route.Path, methods(route.Accept)))
+
+	if code, c := route.CheckNetwork(req.Source); code != "" {
+		d.Deny(code, c)
+		return route
+	} else {
+		d.Checks = append(d.Checks, c)
+	}
+	if tokenInQuery(req.RawQuery) {
+		d.Deny(reason.TokenInQuery, authgate.Check{Name: "credential.query", Detail: "the URL has an access_token parameter"})
+		return route
+	}
+
+	x := e.Extractor.Extract(req.Header, route.Accept)
+	d.Method = x.Method
+	if x.Reason != "" {
+		d.Deny(x.Reason, x.Check)
+		return route
+	}
+	d.Checks = append(d.Checks, x.Check)
+	cred := x.Credential
+	d.Fingerprint = e.fingerprint(cred)
+
+	v := e.Verifiers[cred.Method]
+	if v == nil {
+		d.Deny(reason.InternalError, authgate.Checkf("verify", authgate.Fail, "route %s accepts %s but no %s verifier is configured", route.Name, cred.Method, cred.Method))
+		return route
+	}
+	verdict, err := v.Verify(ctx, cred)
+	d.Claimed, d.Token, d.ClockSkew = verdict.Claimed, verdict.Token, verdict.ClockSkew
+	d.Checks = append(d.Checks, verdict.Checks...)
+	if err != nil {
+		code, retry := unavailable(err)
+		d.RetryAfter = retry
+		if verdict.Reason == code {
+			// The verifier's own failing check already says why.
+			d.Allowed, d.Reason = false, code
+		} else {
+			d.Deny(code, authgate.Checkf("verify", authgate.Fail, "%s verifier could not decide: %v", cred.Method, err))
+		}
+		return route
+	}
+	if verdict.Reason != "" {
+		// The verifier's failing check is already in the trace.
+		d.Allowed, d.Reason = false, verdict.Reason
+		return route
+	}
+
+	p := verdict.Principal
+	d.Principal = &p
+	code, checks, missing := route.Authorize(p)
+	d.Checks = append(d.Checks, checks...)
+	if code != "" {
+		d.Reason, d.MissingScopes = code, missing
+		d.Checks[len(d.Checks)-1].Reason = code
+		return route
+	}
+	d.Allowed = true
+	return route
+}
+
+// unavailable maps a verifier's error to its 503 reason.
+func unavailable(err error) (reason.Code, time.Duration) {
+	var u *authgate.UnavailableError
+	if errors.As(err, &u) && reason.Known(u.Reason) {
+		return u.Reason, u.RetryAfter
+	}
+	return reason.InternalError, 0
+}
+
+// fingerprint identifies a secret across requests without revealing it: a
+// keyed hash, so a leaked log cannot be used to test guesses offline.
+func (e *Engine) fingerprint(c authgate.Credential) string {
+	m := hmac.New(sha256.New, e.FingerprintKey)
+	m.Write([]byte(c.Method))
+	m.Write([]byte{0})
+	m.Write([]byte(c.Username))
+	m.Write([]byte{0})
+	m.Write([]byte(c.Secret))
+	var sum [sha256.Size]byte
+	return hex.EncodeToString(m.Sum(sum[:0])[:8])
+}
+
+func tokenInQuery(q string) bool {
+	if !strings.Contains(q, "access_token") {
+		return false
+	}
+	v, err := url.ParseQuery(q)
+	return err == nil && v.Has("access_token")
+}
+
+func methods(ms []authgate.Method) string {
+	s := ""
+	for i, m := range ms {
+		if i > 0 {
+			s += ", "
+		}
+		s += string(m)
+	}
+	return s
+}

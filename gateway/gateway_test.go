@@ -1,0 +1,123 @@
+package gateway
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"strings"
+	"testing"
+
+	"github.com/authgate/authgate"
+	"github.com/authgate/authgate/policy"
+	"github.com/authgate/authgate/reason"
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestRequestIDKeepsValidIncomingOnes(t *testing.T) {
+	for in, keep := range map[string]bool{
+		"7f3c9a":                               true,
+		"0b9e6f1c-3d5e-4a8f-9b1d-2c4e6a8f0b1d": true,
+		"trace:abc.def_1-2":                    true,
+		"":                                     false,
+		"has space":                            false,
+		"line\nbreak":                          false,
+		strings.Repeat("a", 129):               false,
+		"<script>":                             false,
+	} {
+		r := httptest.NewRequest("GET", "/", nil)
+		if in != "" {
+			r.Header["X-Request-Id"] = []string{in}
+		}
+		got := requestID(r)
+		if (got == in) != keep {
+			t.Errorf("requestID with incoming %q = %q, keep=%v", in, got, keep)
+		}
+		if !validRequestID(got) {
+			t.Errorf("generated id %q is not itself valid", got)
+		}
+	}
+	a, b := requestID(httptest.NewRequest("GET", "/", nil)), requestID(httptest.NewRequest("GET", "/", nil))
+	if a == b || len(a) != 26 {
+		t.Errorf("generated ids %q and %q must differ and be 26 characters", a, b)
+	}
+}
+
+func TestClientAddrBelievesOnlyTrustedProxies(t *testing.T) {
+	g := &Gateway{cfg: Config{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("10.0.0.0/8")}}}
+	tests := []struct {
+		name, remote string
+		xff          []string
+		want         string
+	}{
+		{"a direct client is its peer address", "192.0.2.7:5555", nil, "192.0.2.7"},
+		{"an untrusted peer cannot claim another address", "192.0.2.7:5555", []string{"203.0.113.9"}, "192.0.2.7"},
+		{"a trusted proxy's X-Forwarded-For names the client", "127.0.0.1:5555", []string{"203.0.113.9"}, "203.0.113.9"},
+		{"a chain through trusted proxies yields the right-most untrusted hop", "127.0.0.1:1", []string{"198.51.100.1, 203.0.113.9, 10.1.1.1"}, "203.0.113.9"},
+		{"a spoofed left-most entry is ignored", "127.0.0.1:1", []string{"1.2.3.4", "203.0.113.9"}, "203.0.113.9"},
+		{"a garbled chain falls back to the peer", "127.0.0.1:1", []string{"not-an-ip"}, "127.0.0.1"},
+		{"IPv4-mapped IPv6 is unmapped", "[::ffff:192.0.2.7]:1", nil, "192.0.2.7"},
+		{"IPv6 clients work", "[2001:db8::1]:1", nil, "2001:db8::1"},
+	}
+	for _, tt := range tests {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.RemoteAddr = tt.remote
+		if tt.xff != nil {
+			r.Header["X-Forwarded-For"] = tt.xff
+		}
+		if got := g.clientAddr(r).String(); got != tt.want {
+			t.Errorf("%s: got %s, want %s", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestChallenges(t *testing.T) {
+	g := &Gateway{cfg: Config{APIKeyHeader: "X-Api-Key", Realm: "gw"}}
+	all := &policy.Route{Accept: []authgate.Method{authgate.MethodAPIKey, authgate.MethodBearer, authgate.MethodBasic}, Realm: `or"ders`, Scopes: []string{"a", "b"}}
+	tests := []struct {
+		name   string
+		d      authgate.Decision
+		reason reason.Code
+		want   []string
+	}{
+		{"no credential: one challenge per scheme, Bearer without error (RFC 6750 §3)",
+			authgate.Decision{}, reason.CredentialsMissing,
+			[]string{`Basic realm="or\"ders", charset="UTF-8"`, `Bearer realm="or\"ders"`, `ApiKey realm="or\"ders", header="X-Api-Key"`}},
+		{"an expired token: Bearer carries invalid_token",
+			authgate.Decision{Method: authgate.MethodBearer}, reason.TokenExpired,
+			[]string{`Basic realm="or\"ders", charset="UTF-8"`, `Bearer realm="or\"ders", error="invalid_token", error_description="Token expired"`, `ApiKey realm="or\"ders", header="X-Api-Key"`}},
+		{"a doubled Bearer prefix: invalid_request",
+			authgate.Decision{Method: authgate.MethodBearer}, reason.BearerPrefixDoubled,
+			[]string{`Basic realm="or\"ders", charset="UTF-8"`, `Bearer realm="or\"ders", error="invalid_request", error_description="Bearer prefix doubled"`, `ApiKey realm="or\"ders", header="X-Api-Key"`}},
+		{"insufficient scope for a token: only the Bearer challenge, with scope",
+			authgate.Decision{Method: authgate.MethodBearer}, reason.InsufficientScopeCode,
+			[]string{`Bearer realm="or\"ders", error="insufficient_scope", error_description="Insufficient scope", scope="a b"`}},
+		{"insufficient scope for an API key: 403 without challenge",
+			authgate.Decision{Method: authgate.MethodAPIKey}, reason.InsufficientScopeCode, nil},
+		{"network denied: 403 without challenge", authgate.Decision{}, reason.NetworkNotAllowed, nil},
+		{"dependency down: 503 without challenge", authgate.Decision{Method: authgate.MethodBearer}, reason.IssuerUnavailable, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := g.challenges(&tt.d, all, reason.Lookup(tt.reason))
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("challenges (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestWantsHTML(t *testing.T) {
+	for accept, want := range map[string]bool{
+		"text/html,application/xhtml+xml,*/*;q=0.8": true,
+		"application/json":                          false,
+		"*/*":                                       false,
+		"":                                          false,
+	} {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.Header.Set("Accept", accept)
+		if wantsHTML(r) != want {
+			t.Errorf("wantsHTML(%q) = %v", accept, !want)
+		}
+	}
+	_ = http.StatusOK
+}

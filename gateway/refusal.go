@@ -1,0 +1,149 @@
+package gateway
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/authgate/authgate"
+	"github.com/authgate/authgate/policy"
+	"github.com/authgate/authgate/reason"
+)
+
+// problem is an RFC 9457 problem document with authgate's extensions.
+type problem struct {
+	Type        string `json:"type"`
+	Title       string `json:"title"`
+	Status      int    `json:"status"`
+	Detail      string `json:"detail"`
+	Instance    string `json:"instance"`
+	Code        string `json:"code"`
+	RequestID   string `json:"request_id"`
+	Hint        string `json:"hint,omitempty"`
+	Explanation string `json:"explanation,omitempty"`
+	RetryAfter  int    `json:"retry_after,omitempty"`
+	Scope       string `json:"scope,omitempty"`
+	ServerTime  string `json:"server_time,omitempty"`
+}
+
+// refuse writes the public answer for a refused decision: the reason the
+// route's detail level allows the caller to see.
+func (g *Gateway) refuse(w http.ResponseWriter, r *http.Request, d *authgate.Decision, route *policy.Route) {
+	verbose := route != nil && route.Verbose
+	pub := reason.Lookup(d.Reason).Public(verbose)
+	explanation := ""
+	if verbose && pub.Code == d.Reason {
+		explanation = failingDetail(d)
+	}
+	if route != nil {
+		// One field with every challenge (RFC 9110 §11.6.1 allows a list):
+		// nginx's auth_request passes on only the first of several fields.
+		if cs := g.challenges(d, route, pub); len(cs) > 0 {
+			w.Header().Set("Www-Authenticate", strings.Join(cs, ", "))
+		}
+	}
+	g.writeRefusal(w, r, d, route, pub, explanation)
+}
+
+// writeRefusal renders pub as a problem document, or as an HTML page for a
+// browser.
+func (g *Gateway) writeRefusal(w http.ResponseWriter, r *http.Request, d *authgate.Decision, route *policy.Route, pub reason.Reason, explanation string) {
+	verbose := route != nil && route.Verbose
+	h := w.Header()
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Authgate-Reason", string(pub.Code))
+	p := problem{
+		Type: g.cfg.TypeBase + string(pub.Code), Title: pub.Title, Status: pub.Status,
+		Detail: pub.Message, Instance: "urn:authgate:request:" + d.RequestID,
+		Code: string(pub.Code), RequestID: d.RequestID, Explanation: explanation,
+	}
+	if verbose {
+		p.Hint = pub.Hint
+	}
+	if pub.Retry {
+		secs := int((d.RetryAfter + time.Second - 1) / time.Second)
+		p.RetryAfter = max(secs, 1)
+		h.Set("Retry-After", strconv.Itoa(p.RetryAfter))
+	}
+	if pub.Code == reason.InsufficientScopeCode && route != nil {
+		p.Scope = strings.Join(route.Scopes, " ")
+	}
+	if timeReason(pub.Code) {
+		p.ServerTime = g.cfg.Now().UTC().Format(time.RFC3339)
+	}
+	if wantsHTML(r) {
+		h.Set("Content-Type", "text/html; charset=utf-8")
+		w.WriteHeader(p.Status)
+		refusalPage.Execute(w, p)
+		return
+	}
+	body, _ := json.Marshal(p)
+	h.Set("Content-Type", "application/problem+json")
+	h.Set("Content-Length", strconv.Itoa(len(body)+1))
+	w.WriteHeader(p.Status)
+	w.Write(append(body, '\n'))
+}
+
+// failingDetail is the detail of the check that refused, for verbose routes.
+func failingDetail(d *authgate.Decision) string {
+	for i := len(d.Checks) - 1; i >= 0; i-- {
+		if d.Checks[i].Result == authgate.Fail {
+			return d.Checks[i].Detail
+		}
+	}
+	return ""
+}
+
+func timeReason(c reason.Code) bool {
+	return c == reason.TokenExpired || c == reason.TokenNotYetValid || c == reason.TokenIssuedInFuture
+}
+
+// wantsHTML reports whether the client is a browser asking for a page.
+func wantsHTML(r *http.Request) bool {
+	a := r.Header.Get("Accept")
+	return strings.Contains(a, "text/html") && !strings.Contains(a, "application/json")
+}
+
+// challenges lists one WWW-Authenticate challenge per scheme the route
+// accepts (RFC 9110 §11.6.1), for 401 and 400-class refusals, and the
+// Bearer insufficient_scope challenge for 403 (RFC 6750 §3).
+func (g *Gateway) challenges(d *authgate.Decision, route *policy.Route, pub reason.Reason) []string {
+	scopeDenied := pub.BearerError == reason.InsufficientScope
+	if !(pub.Status == 401 || pub.Status == 400 || pub.Status == 431 || scopeDenied && d.Method == authgate.MethodBearer) {
+		return nil
+	}
+	realm := quote(first(route.Realm, g.cfg.Realm, "authgate"))
+	var out []string
+	for _, m := range authgate.Methods {
+		if !route.Accepts(m) || scopeDenied && m != authgate.MethodBearer {
+			continue
+		}
+		switch m {
+		case authgate.MethodBasic:
+			out = append(out, "Basic realm="+realm+`, charset="UTF-8"`)
+		case authgate.MethodAPIKey:
+			out = append(out, "ApiKey realm="+realm+", header="+quote(g.cfg.APIKeyHeader))
+		case authgate.MethodBearer:
+			c := "Bearer realm=" + realm
+			// RFC 6750 §3: no error code when no token was presented.
+			if d.Method == authgate.MethodBearer && pub.BearerError != "" {
+				c += `, error="` + pub.BearerError + `", error_description=` + quote(pub.Title)
+				if scopeDenied {
+					c += ", scope=" + quote(strings.Join(route.Scopes, " "))
+				}
+			}
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// quote makes an RFC 9110 quoted-string.
+func quote(s string) string {
+	if !strings.ContainsAny(s, `"\`) {
+		return `"` + s + `"`
+	}
+	return strconv.Quote(s)
+}

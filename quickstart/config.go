@@ -1,0 +1,40 @@
+package quickstart
+
+import "fmt"
+
+// configFile is the demo configuration, commented for a first reader.
+func configFile(listen, upstream string) string {
+	return fmt.Sprintf(`# Written by "authgate quickstart", which rewrites this file on every run.
+# Copy it elsewhere to start your own configuration, then:
+#   authgate check-config FILE    (validates it)
+#   authgate serve --config FILE  (runs the gateway)
+listen: %s
+data_dir: .               # this folder: the SQLite store, keys and the demo issuer live here
+realm: quickstart
+log:
+  format: text            # json for production log pipelines
+  level: info
+
+issuers:
+  - name: demo
+    issuer: %s
+    jwks_file: demo-jwks.json   # or jwks_url: / discovery_url: for a real identity provider
+    audiences: [%s]
+    algorithms: [ES256]
+    leeway: 60s
+
+routes:
+  - name: admin
+    path: /admin
+    upstream: %s
+    accept: [basic, api_key, bearer]
+    detail: verbose       # shows the precise reason and how to fix it; use minimal in production
+    policy:
+      scopes: [admin]     # nobody in the demo has it: a valid credential gets 403
+  - name: demo
+    path: /
+    upstream: %s
+    accept: [basic, api_key, bearer]
+    detail: verbose
+`, listen, DemoIssuer, DemoAudience, upstream, upstream)
+}

@@ -1,0 +1,151 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/authgate/authgate"
+	"github.com/authgate/authgate/config"
+	"github.com/authgate/authgate/credential"
+	"github.com/authgate/authgate/gateway"
+	"github.com/authgate/authgate/htpasswd"
+	"github.com/authgate/authgate/passhash"
+	"github.com/authgate/authgate/policy"
+	"github.com/authgate/authgate/verify/apikey"
+	"github.com/authgate/authgate/verify/jwt"
+	"github.com/authgate/authgate/verify/password"
+)
+
+func newLogger(c config.Log, w io.Writer) *slog.Logger {
+	o := &slog.HandlerOptions{Level: c.Level}
+	if c.Format == config.LogText {
+		return slog.New(slog.NewTextHandler(w, o))
+	}
+	return slog.New(slog.NewJSONHandler(w, o))
+}
+
+// LoadSecretKey reads the gateway's own 32-byte key from the data
+// directory, creating it on first use. It keys secret fingerprints and the
+// verified-credential cache; it never leaves the data directory.
+func LoadSecretKey(dataDir string) ([]byte, error) {
+	path := filepath.Join(dataDir, "secret.key")
+	key, err := os.ReadFile(path)
+	if err == nil && len(key) == 32 {
+		return key, nil
+	}
+	if err == nil {
+		return nil, fmt.Errorf("%s is %d bytes, want 32: delete it to have a new key made (fingerprints in old logs will no longer match)", path, len(key))
+	}
+	if !os.IsNotExist(err) {
+		return nil, fmt.Errorf("cannot read the gateway key: %w", err)
+	}
+	key = make([]byte, 32)
+	rand.Read(key)
+	if err := os.WriteFile(path, key, 0o600); err != nil {
+		return nil, fmt.Errorf("cannot write the gateway key: %w — check that data_dir %s is writable", err, dataDir)
+	}
+	return key, nil
+}
+
+// verifiers builds one verifier per method some route accepts.
+func (s *Server) verifiers(key []byte, now func() time.Time) (map[authgate.Method]authgate.Verifier, []func(context.Context), error) {
+	cfg := s.cfg
+	used := map[authgate.Method]bool{}
+	for _, r := range cfg.Routes {
+		for _, m := range r.Accept {
+			used[m] = true
+		}
+	}
+	vs := map[authgate.Method]authgate.Verifier{}
+	var starters []func(context.Context)
+	if used[authgate.MethodBasic] {
+		var users authgate.UserStore = s.store
+		if cfg.Users.Htpasswd != "" {
+			f, err := htpasswd.Load(cfg.Users.Htpasswd)
+			if err != nil {
+				return nil, nil, err
+			}
+			users = chain{s.store, f}
+			starters = append(starters, func(ctx context.Context) { go reloadEvery(ctx, f, cfg.Store.RefreshInterval, s.logger) })
+		}
+		previous := cfg.Passwords.PreviousChecked
+		if previous == 0 {
+			previous = -1 // the verifier reads 0 as "default"; the file says none
+		}
+		vs[authgate.MethodBasic] = password.New(users, password.Options{
+			Now:             now,
+			KeepPrevious:    cfg.Passwords.KeepPrevious,
+			DetectSlips:     cfg.Passwords.DetectSlips,
+			PreviousChecked: previous,
+			MaxConcurrent:   cfg.Passwords.MaxConcurrentHashes,
+			QueueTimeout:    cfg.Passwords.QueueTimeout,
+			CacheKey:        key,
+			Argon2:          Argon2(cfg),
+		})
+	}
+	if used[authgate.MethodAPIKey] {
+		vs[authgate.MethodAPIKey] = apikey.New(s.store, apikey.Options{Now: now})
+	}
+	if used[authgate.MethodBearer] {
+		issuers := make([]jwt.Issuer, len(cfg.Issuers))
+		for i, is := range cfg.Issuers {
+			issuers[i] = jwt.Issuer{
+				Name: is.Name, Issuer: is.Issuer, JWKSFile: is.JWKSFile,
+				JWKSURL: urlString(is.JWKSURL), DiscoveryURL: urlString(is.DiscoveryURL),
+				Audiences: is.Audiences, Algorithms: is.Algorithms, Leeway: is.Leeway,
+				RefreshInterval: is.RefreshInterval, MinRefreshInterval: is.MinRefreshInterval, FetchTimeout: is.FetchTimeout,
+			}
+		}
+		v, err := jwt.New(issuers, jwt.Options{Now: now, Logger: s.logger})
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: issuers: %w", cfg.File, err)
+		}
+		vs[authgate.MethodBearer] = v
+		starters = append(starters, v.Start)
+	}
+	return vs, starters, nil
+}
+
+// Argon2 returns the configured parameters for new password hashes.
+func Argon2(cfg *config.Config) passhash.Argon2Params {
+	a := cfg.Passwords.Argon2
+	return passhash.Argon2Params{MemoryKiB: a.MemoryKiB, Iterations: a.Iterations, Parallelism: a.Parallelism}
+}
+
+func urlString(u *url.URL) string {
+	if u == nil {
+		return ""
+	}
+	return u.String()
+}
+
+func policyTable(cfg *config.Config) *policy.Table {
+	routes := make([]*policy.Route, len(cfg.Routes))
+	for i, r := range cfg.Routes {
+		routes[i] = &policy.Route{
+			Name: r.Name, Host: r.Host, Path: r.Path, Accept: r.Accept,
+			Scopes: r.Policy.Scopes, Issuers: r.Policy.Issuers, Audiences: r.Policy.Audiences,
+			Networks: r.Policy.Networks, Verbose: r.Detail == config.DetailVerbose, Realm: r.Realm,
+		}
+	}
+	return policy.NewTable(routes)
+}
+
+func extractor(cfg *config.Config) *credential.Extractor {
+	return &credential.Extractor{APIKeyHeader: cfg.APIKeys.Header, MaxBytes: cfg.Limits.MaxCredentialBytes}
+}
+
+func targets(cfg *config.Config) map[string]gateway.RouteTarget {
+	t := make(map[string]gateway.RouteTarget, len(cfg.Routes))
+	for _, r := range cfg.Routes {
+		t[r.Name] = gateway.RouteTarget{Upstream: r.Upstream, ForwardCredentials: r.ForwardCredentials}
+	}
+	return t
+}

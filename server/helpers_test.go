@@ -1,0 +1,72 @@
+package server_test
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"encoding/base64"
+	"testing"
+
+	"github.com/authgate/authgate"
+	"github.com/authgate/authgate/reason"
+)
+
+func ecdsaKey() (*ecdsa.PrivateKey, error) { return ecdsa.GenerateKey(elliptic.P256(), rand.Reader) }
+
+// noneToken is an unsigned JWT (alg none) for a corp subject.
+func noneToken() string {
+	enc := base64.RawURLEncoding.EncodeToString
+	return enc([]byte(`{"alg":"none","typ":"JWT"}`)) + "." + enc([]byte(`{"iss":"https://corp.test","sub":"a","aud":"api://orders","exp":4102444800}`)) + "."
+}
+
+// lookup returns the logged decision of request id.
+func lookup(t *testing.T, h *harness, id string) *authgate.Decision {
+	t.Helper()
+	h.srv.Recorder().Flush()
+	d, ok := h.srv.Recorder().Lookup(id)
+	if !ok {
+		t.Fatalf("request %s is not in the sign-in log", id)
+	}
+	return d
+}
+
+func assertAllowed(t *testing.T, h *harness, id string) {
+	t.Helper()
+	d := lookup(t, h, id)
+	if !d.Allowed || d.Reason != "" || d.Principal == nil {
+		t.Errorf("logged decision = allowed %v reason %q principal %v", d.Allowed, d.Reason, d.Principal)
+	}
+	if failing(d.Checks) != 0 {
+		t.Errorf("an allowed decision has failing checks: %+v", d.Checks)
+	}
+}
+
+func failing(cs []authgate.Check) int {
+	n := 0
+	for _, c := range cs {
+		if c.Result == authgate.Fail {
+			n++
+		}
+	}
+	return n
+}
+
+// reasoned counts the checks that name a reason.
+func reasoned(cs []authgate.Check) int {
+	n := 0
+	for _, c := range cs {
+		if c.Reason != "" {
+			n++
+		}
+	}
+	return n
+}
+
+func hasFailing(cs []authgate.Check, code reason.Code) bool {
+	for _, c := range cs {
+		if c.Result == authgate.Fail && c.Reason == code {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,173 @@
+// Package server builds a running gateway from a validated configuration:
+// it opens the store, builds one verifier per method, the decision engine,
+// the sign-in recorder and the HTTP handler, and owns the listener. The CLI
+// (serve, quickstart) and end-to-end tests use it the same way.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"syscall"
+	"time"
+
+	"github.com/authgate/authgate"
+	"github.com/authgate/authgate/config"
+	"github.com/authgate/authgate/decision"
+	"github.com/authgate/authgate/gateway"
+	"github.com/authgate/authgate/signinlog"
+	"github.com/authgate/authgate/sqlite"
+)
+
+// Options are what a Server needs beyond its configuration.
+type Options struct {
+	// LogOutput receives the structured log; os.Stderr when nil.
+	LogOutput io.Writer
+	// Now is the clock of every time check; time.Now when nil.
+	Now func() time.Time
+}
+
+// Server is a gateway built from one configuration.
+type Server struct {
+	cfg      *config.Config
+	logger   *slog.Logger
+	store    *sqlite.Store
+	recorder *signinlog.Recorder
+	engine   *decision.Engine
+	handler  *gateway.Gateway
+	starters []func(context.Context)
+
+	ln     net.Listener
+	http   *http.Server
+	cancel context.CancelFunc
+	served chan error
+}
+
+// New builds every piece of the gateway. Nothing listens yet; call Start.
+func New(cfg *config.Config, opts Options) (_ *Server, err error) {
+	if opts.LogOutput == nil {
+		opts.LogOutput = os.Stderr
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	s := &Server{cfg: cfg, logger: newLogger(cfg.Log, opts.LogOutput)}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("cannot create the data directory: %w — check the permissions of data_dir %s", err, cfg.DataDir)
+	}
+	key, err := LoadSecretKey(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	s.store, err = sqlite.Open(cfg.Store.SQLite, sqlite.Options{Now: opts.Now, RefreshInterval: cfg.Store.RefreshInterval, Logger: s.logger})
+	if err != nil {
+		return nil, fmt.Errorf("cannot open the store %s: %w", cfg.Store.SQLite, err)
+	}
+	defer func() {
+		if err != nil {
+			s.store.Close()
+		}
+	}()
+	verifiers, starters, err := s.verifiers(key, opts.Now)
+	if err != nil {
+		return nil, err
+	}
+	s.starters = starters
+	s.recorder = signinlog.New(s.logger, cfg.Log.KeepLast)
+	s.engine = &decision.Engine{
+		Routes:         policyTable(cfg),
+		Extractor:      extractor(cfg),
+		Verifiers:      verifiers,
+		FingerprintKey: key,
+		Now:            opts.Now,
+		Sink:           s.recorder,
+	}
+	s.handler = gateway.New(gateway.Config{
+		Engine:         s.engine,
+		Targets:        targets(cfg),
+		TrustedProxies: cfg.TrustedProxies,
+		IdentityHeaders: gateway.IdentityHeaders{
+			Subject: cfg.IdentityHeaders.Subject, Method: cfg.IdentityHeaders.Method, Scopes: cfg.IdentityHeaders.Scopes,
+		},
+		APIKeyHeader: cfg.APIKeys.Header,
+		Realm:        cfg.Realm,
+		Logger:       s.logger,
+		Now:          opts.Now,
+	})
+	return s, nil
+}
+
+// Handler is the gateway's HTTP handler, for tests that serve it themselves.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Store is the gateway's user and key store.
+func (s *Server) Store() *sqlite.Store { return s.store }
+
+// Recorder holds the most recent decisions.
+func (s *Server) Recorder() *signinlog.Recorder { return s.recorder }
+
+// Logger is the gateway's structured logger.
+func (s *Server) Logger() *slog.Logger { return s.logger }
+
+// Start fetches issuer keys in the background and starts listening on the
+// configured address. A busy port is an error that says how to pick
+// another.
+func (s *Server) Start(ctx context.Context) error {
+	ln, err := net.Listen("tcp", s.cfg.Listen)
+	if err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return fmt.Errorf("cannot listen on %s: the address is in use by another program — stop it or choose another port (listen: in the configuration, or --listen)", s.cfg.Listen)
+		}
+		return fmt.Errorf("cannot listen on %s: %w", s.cfg.Listen, err)
+	}
+	return s.Serve(ctx, ln)
+}
+
+// Serve serves on ln, which the Server then owns.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	ctx, s.cancel = context.WithCancel(ctx)
+	for _, start := range s.starters {
+		start(ctx)
+	}
+	s.ln = ln
+	s.http = &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn),
+	}
+	s.served = make(chan error, 1)
+	go func() { s.served <- s.http.Serve(ln) }()
+	s.logger.Info("authgate listening", "url", s.URL(), "routes", len(s.cfg.Routes), "config", s.cfg.File)
+	return nil
+}
+
+// URL is the base URL the gateway listens on.
+func (s *Server) URL() string { return "http://" + s.ln.Addr().String() }
+
+// Shutdown stops accepting requests, waits for those in flight (until ctx
+// ends), writes every recorded decision and closes the store.
+func (s *Server) Shutdown(ctx context.Context) error {
+	var err error
+	if s.http != nil {
+		err = s.http.Shutdown(ctx)
+		<-s.served
+	}
+	if s.cancel != nil {
+		s.cancel()
+	}
+	s.recorder.Close()
+	if cerr := s.store.Close(); err == nil {
+		err = cerr
+	}
+	s.logger.Info("authgate stopped")
+	return err
+}
+
+var _ authgate.EventSink = (*signinlog.Recorder)(nil)

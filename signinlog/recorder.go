@@ -1,0 +1,164 @@
+// Package signinlog records every decision the gateway takes. This first
+// version keeps the most recent decisions in memory, where they can be
+// looked up by request id, and writes each one as a structured log line
+// (log/slog) from a goroutine of its own, off the request path. Decisions
+// carry no secrets, so neither does anything written here.
+package signinlog
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/authgate/authgate"
+	"github.com/authgate/authgate/reason"
+)
+
+// Recorder is an authgate.EventSink.
+type Recorder struct {
+	logger *slog.Logger
+	ch     chan item
+	done   chan struct{}
+
+	mu   sync.Mutex
+	ring []*authgate.Decision
+	next int
+	full bool
+}
+
+// New starts a recorder that keeps the last keep decisions. logger may be
+// nil to keep decisions in memory only.
+func New(logger *slog.Logger, keep int) *Recorder {
+	if keep < 1 {
+		keep = 1
+	}
+	r := &Recorder{
+		logger: logger,
+		ch:     make(chan item, 8192),
+		done:   make(chan struct{}),
+		ring:   make([]*authgate.Decision, keep),
+	}
+	go r.run()
+	return r
+}
+
+// Record queues d. It blocks only when the queue of 8192 decisions is full,
+// so that no decision is silently lost.
+func (r *Recorder) Record(d *authgate.Decision) { r.ch <- item{d: d} }
+
+// item is a queued decision, or a flush marker.
+type item struct {
+	d       *authgate.Decision
+	flushed chan struct{}
+}
+
+// Flush returns once every decision recorded before it was written.
+func (r *Recorder) Flush() {
+	c := make(chan struct{})
+	r.ch <- item{flushed: c}
+	<-c
+}
+
+// Close writes every queued decision and stops. Record must not be called
+// after Close.
+func (r *Recorder) Close() {
+	close(r.ch)
+	<-r.done
+}
+
+func (r *Recorder) run() {
+	defer close(r.done)
+	for it := range r.ch {
+		if it.flushed != nil {
+			close(it.flushed)
+			continue
+		}
+		d := it.d
+		r.mu.Lock()
+		r.ring[r.next] = d
+		r.next = (r.next + 1) % len(r.ring)
+		r.full = r.full || r.next == 0
+		r.mu.Unlock()
+		if r.logger != nil {
+			r.log(d)
+		}
+	}
+}
+
+// Lookup returns the most recent kept decision with request id id.
+func (r *Recorder) Lookup(id string) (*authgate.Decision, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i := 1; i <= len(r.ring); i++ {
+		d := r.ring[(r.next-i+len(r.ring))%len(r.ring)]
+		if d == nil {
+			break
+		}
+		if d.RequestID == id {
+			return d, true
+		}
+	}
+	return nil, false
+}
+
+// Recent returns up to n kept decisions, newest first.
+func (r *Recorder) Recent(n int) []*authgate.Decision {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []*authgate.Decision
+	for i := 1; i <= len(r.ring) && len(out) < n; i++ {
+		d := r.ring[(r.next-i+len(r.ring))%len(r.ring)]
+		if d == nil {
+			break
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+// log writes one decision as one structured line.
+func (r *Recorder) log(d *authgate.Decision) {
+	level := slog.LevelInfo
+	attrs := make([]slog.Attr, 0, 16)
+	attrs = append(attrs,
+		slog.String("request_id", d.RequestID),
+		slog.String("outcome", d.Outcome()),
+		slog.String("route", d.Route),
+		slog.String("method", string(d.Method)),
+	)
+	if !d.Allowed {
+		rs := reason.Lookup(d.Reason)
+		if rs.Status >= 500 {
+			level = slog.LevelWarn
+		}
+		attrs = append(attrs, slog.String("reason", string(d.Reason)), slog.Int("status", rs.Status))
+	}
+	if d.Claimed != "" {
+		attrs = append(attrs, slog.String("claimed", d.Claimed))
+	}
+	if d.Principal != nil {
+		attrs = append(attrs, slog.String("subject", d.Principal.Subject))
+	}
+	if d.Fingerprint != "" {
+		attrs = append(attrs, slog.String("fingerprint", d.Fingerprint))
+	}
+	if d.ClockSkew != 0 {
+		attrs = append(attrs, slog.Float64("clock_skew_s", d.ClockSkew.Seconds()))
+	}
+	if d.Token != nil {
+		attrs = append(attrs, slog.Any("token", token{d.Token}))
+	}
+	attrs = append(attrs,
+		slog.String("source", d.Source.String()),
+		slog.String("http_method", d.HTTPMethod),
+		slog.String("host", d.Host),
+		slog.String("path", d.Path),
+		slog.String("user_agent", d.UserAgent),
+		slog.Float64("latency_ms", float64(d.Latency)/float64(time.Millisecond)),
+		slog.Any("checks", trace(d.Checks)),
+	)
+	r.logger.LogAttrs(context.Background(), level, "decision", attrs...)
+}
+
+var _ authgate.EventSink = (*Recorder)(nil)

@@ -1,0 +1,76 @@
+package signinlog
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/authgate/authgate"
+	"github.com/authgate/authgate/reason"
+)
+
+func decision(id string) *authgate.Decision {
+	return &authgate.Decision{
+		RequestID: id, Route: "api", Method: authgate.MethodBearer, Reason: reason.TokenExpired,
+		Token:  &authgate.TokenInfo{Algorithm: "ES256", KeyID: "k1", Expires: time.Unix(1700000000, 0)},
+		Checks: []authgate.Check{{Name: "jwt.exp", Result: authgate.Fail, Detail: "expired 312 s ago", Reason: reason.TokenExpired}},
+	}
+}
+
+func TestRecorderKeepsTheLastDecisionsAndFindsThemByRequestID(t *testing.T) {
+	r := New(nil, 3)
+	for i := range 5 {
+		r.Record(decision(fmt.Sprint("req-", i)))
+	}
+	r.Close()
+	if _, ok := r.Lookup("req-1"); ok {
+		t.Errorf("req-1 should have been pushed out of a ring of 3")
+	}
+	if d, ok := r.Lookup("req-4"); !ok || d.RequestID != "req-4" {
+		t.Errorf("req-4 not found")
+	}
+	var ids []string
+	for _, d := range r.Recent(10) {
+		ids = append(ids, d.RequestID)
+	}
+	if got := strings.Join(ids, ","); got != "req-4,req-3,req-2" {
+		t.Errorf("Recent = %s, want newest first", got)
+	}
+}
+
+func TestJSONLogLineHasTheTraceAsAnArray(t *testing.T) {
+	var buf bytes.Buffer
+	r := New(slog.New(slog.NewJSONHandler(&buf, nil)), 10)
+	r.Record(decision("req-1"))
+	r.Close()
+	var line struct {
+		Reason string           `json:"reason"`
+		Status int              `json:"status"`
+		Checks []authgate.Check `json:"checks"`
+		Token  struct {
+			Alg string `json:"alg"`
+		} `json:"token"`
+	}
+	if err := json.Unmarshal(buf.Bytes(), &line); err != nil {
+		t.Fatalf("%v in %s", err, buf.String())
+	}
+	if line.Reason != "token_expired" || line.Status != 401 || len(line.Checks) != 1 || line.Checks[0].Reason != reason.TokenExpired || line.Token.Alg != "ES256" {
+		t.Errorf("unexpected log line %s", buf.String())
+	}
+}
+
+func TestTextLogLineIsReadable(t *testing.T) {
+	var buf bytes.Buffer
+	r := New(slog.New(slog.NewTextHandler(&buf, nil)), 10)
+	r.Record(decision("req-1"))
+	r.Close()
+	for _, want := range []string{`checks="jwt.exp fail: expired 312 s ago"`, `token="alg=ES256 kid=k1 exp=2023-11-14T22:13:20Z"`} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("text line lacks %s:\n%s", want, buf.String())
+		}
+	}
+}

@@ -1,0 +1,145 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// healthState records the outcome of the last reload attempt.
+type healthState struct {
+	err          error     // nil when the last reload succeeded
+	loadedAt     time.Time // when the snapshot in use was loaded
+	failingSince time.Time // when the current streak of failures began
+}
+
+// record stores the outcome of a reload attempt.
+func (s *Store) record(err error) {
+	prev := s.health.Load()
+	h := &healthState{err: err}
+	switch {
+	case err == nil:
+		h.loadedAt = s.now()
+	case prev != nil:
+		h.loadedAt = prev.loadedAt
+		h.failingSince = prev.failingSince
+	}
+	if err != nil && h.failingSince.IsZero() {
+		h.failingSince = s.now()
+	}
+	s.health.Store(h)
+}
+
+// stale returns an error once reloads have failed for longer than MaxStale:
+// past that, deciding on the old snapshot could let a revoked key or a
+// changed password through, so lookups fail and requests get 503.
+func (s *Store) stale() error {
+	h := s.health.Load()
+	if h == nil || h.err == nil || s.maxStale < 0 || s.now().Sub(h.failingSince) <= s.maxStale {
+		return nil
+	}
+	return fmt.Errorf("%w: reloading has failed since %s (longer than %s): %v", ErrStale, stamp(h.failingSince), s.maxStale, h.err)
+}
+
+// Refresh reloads the snapshot from the database now. On failure the
+// previous snapshot stays in use, Healthy reports the error, and Refresh
+// returns it.
+func (s *Store) Refresh(ctx context.Context) error {
+	s.reloadMu.Lock()
+	defer s.reloadMu.Unlock()
+	return s.reloadLocked(ctx)
+}
+
+// reloadLocked loads a snapshot in one read transaction on the watch
+// connection and records the data_version it was taken at. The version is
+// read inside the transaction, so a commit that lands after it is noticed by
+// the next check.
+func (s *Store) reloadLocked(ctx context.Context) (err error) {
+	defer func() { s.record(err) }()
+	if _, err := s.watch.ExecContext(ctx, "BEGIN"); err != nil {
+		return fmt.Errorf("sqlite: reloading users and keys: %w", err)
+	}
+	defer s.watch.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
+
+	var version int64
+	if err := s.watch.QueryRowContext(ctx, "PRAGMA data_version").Scan(&version); err != nil {
+		return fmt.Errorf("sqlite: reloading users and keys: %w", err)
+	}
+	snap, err := loadSnapshot(ctx, s.watch)
+	if err != nil {
+		return fmt.Errorf("sqlite: reloading users and keys: %w", err)
+	}
+	s.snap.Store(snap)
+	s.version = version
+	return nil
+}
+
+// changed reports whether another connection committed since the last load.
+func (s *Store) changedLocked(ctx context.Context) (bool, error) {
+	var version int64
+	if err := s.watch.QueryRowContext(ctx, "PRAGMA data_version").Scan(&version); err != nil {
+		return false, fmt.Errorf("sqlite: reading data_version: %w", err)
+	}
+	return version != s.version, nil
+}
+
+// watchLoop reloads the snapshot whenever data_version moves, until ctx is
+// cancelled. A failed reload keeps the last snapshot and is logged once per
+// failure streak; it is retried at the next tick.
+func (s *Store) watchLoop(ctx context.Context, every time.Duration) {
+	defer close(s.done)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		wasHealthy := s.Healthy() == nil
+		err := s.refreshIfChanged(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil && wasHealthy:
+			s.log.Error("sqlite: keeping the last user and key snapshot; reload failed", "err", err)
+		case err == nil && !wasHealthy:
+			s.log.Info("sqlite: user and key snapshot reloaded after earlier failures")
+		}
+	}
+}
+
+// refreshIfChanged reloads when data_version moved or the last reload
+// failed.
+func (s *Store) refreshIfChanged(ctx context.Context) error {
+	s.reloadMu.Lock()
+	defer s.reloadMu.Unlock()
+	changed, err := s.changedLocked(ctx)
+	if err == nil && !changed && s.Healthy() == nil {
+		return nil
+	}
+	if err != nil {
+		s.record(err)
+		return err
+	}
+	return s.reloadLocked(ctx)
+}
+
+// Healthy returns nil while the snapshot reflects the database as of the
+// last check, and otherwise an error saying since when lookups use an older
+// snapshot and why it could not be reloaded.
+func (s *Store) Healthy() error {
+	h := s.health.Load()
+	if h == nil || h.err == nil {
+		return nil
+	}
+	return fmt.Errorf("sqlite: serving users and keys from the snapshot loaded %s; reloading failed: %w",
+		stamp(h.loadedAt), h.err)
+}
+
+// afterWrite reloads the snapshot after a committed write. The write has
+// succeeded either way; a failed reload is logged and shows in Healthy, and
+// the watcher retries it.
+func (s *Store) afterWrite(ctx context.Context) {
+	if err := s.Refresh(context.WithoutCancel(ctx)); err != nil {
+		s.log.Error("sqlite: reload after write failed; lookups use the previous snapshot", "err", err)
+	}
+}

@@ -1,0 +1,131 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sort"
+
+	"github.com/authgate/authgate"
+)
+
+// MaxPrevious is how many previous password hashes are kept per user.
+const MaxPrevious = 10
+
+// AddUser creates a user with a password hash (see passhash.Check for the
+// accepted formats) and scopes. Bad input is an error wrapping ErrInvalid,
+// an existing name one wrapping ErrExists; in both cases nothing changes.
+func (s *Store) AddUser(ctx context.Context, name, hash string, scopes []string) error {
+	if err := validUser(name, hash, scopes); err != nil {
+		return err
+	}
+	return s.write(ctx, func(tx *sql.Tx) error {
+		exists, err := userExists(ctx, tx, name)
+		if err != nil {
+			return err
+		}
+		if exists {
+			return fmt.Errorf("%w: user %q already exists; change its password with `authgate users set-password %s`, or delete it first", ErrExists, name, name)
+		}
+		now := nanos(s.now())
+		_, err = tx.ExecContext(ctx, `INSERT INTO users (name, password_hash, scopes, created_at, password_changed_at)
+			VALUES (?, ?, ?, ?, ?)`, name, hash, joinScopes(scopes), now, now)
+		return err
+	})
+}
+
+// SetPassword replaces a user's password hash. The old hash moves to the
+// user's previous passwords (replaced now), of which the newest MaxPrevious
+// are kept, so the verifier can recognise an old password still in use.
+// An unknown user is an error wrapping authgate.ErrNotFound.
+func (s *Store) SetPassword(ctx context.Context, name, hash string) error {
+	if err := validHash(name, hash); err != nil {
+		return err
+	}
+	return s.write(ctx, func(tx *sql.Tx) error {
+		return s.setPasswordTx(ctx, tx, name, hash)
+	})
+}
+
+// setPasswordTx is SetPassword inside tx.
+func (s *Store) setPasswordTx(ctx context.Context, tx *sql.Tx, name, hash string) error {
+	var current string
+	err := tx.QueryRowContext(ctx, `SELECT password_hash FROM users WHERE name = ?`, name).Scan(&current)
+	if errors.Is(err, sql.ErrNoRows) {
+		return unknownUser(name)
+	}
+	if err != nil {
+		return err
+	}
+	now := nanos(s.now())
+	if _, err := tx.ExecContext(ctx, `INSERT INTO previous_passwords (user_name, hash, replaced_at) VALUES (?, ?, ?)`,
+		name, current, now); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ?, password_changed_at = ? WHERE name = ?`,
+		hash, now, name); err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `DELETE FROM previous_passwords WHERE user_name = ? AND id NOT IN (
+		SELECT id FROM previous_passwords WHERE user_name = ? ORDER BY replaced_at DESC, id DESC LIMIT ?)`,
+		name, name, MaxPrevious)
+	return err
+}
+
+// DeleteUser removes a user and its previous passwords. An unknown user is
+// an error wrapping authgate.ErrNotFound.
+func (s *Store) DeleteUser(ctx context.Context, name string) error {
+	return s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM users WHERE name = ?`, name)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return errors.Join(err, unknownUser(name))
+		}
+		return nil
+	})
+}
+
+// Users returns every user, sorted by name, freshly read from the database.
+func (s *Store) Users(ctx context.Context) ([]authgate.User, error) {
+	if err := s.Refresh(ctx); err != nil {
+		return nil, err
+	}
+	snap := s.snap.Load()
+	out := make([]authgate.User, 0, len(snap.users))
+	for _, u := range snap.users {
+		out = append(out, u)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+func userExists(ctx context.Context, tx *sql.Tx, name string) (bool, error) {
+	var n int
+	err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM users WHERE name = ?`, name).Scan(&n)
+	return n > 0, err
+}
+
+func unknownUser(name string) error {
+	return fmt.Errorf("user %q: %w; create it with `authgate users add %s`", name, authgate.ErrNotFound, name)
+}
+
+// write runs fn in a write transaction and, once it committed, reloads the
+// snapshot so the change is visible to lookups at once.
+func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: starting a write: %w", err)
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: committing: %w", err)
+	}
+	s.afterWrite(ctx)
+	return nil
+}

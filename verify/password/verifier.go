@@ -1,0 +1,185 @@
+// Package password verifies HTTP Basic credentials (RFC 7617) against an
+// authgate.UserStore. Besides "wrong password" it recognises the common
+// slips behind a 401 — a previous password still saved somewhere, stray
+// whitespace, Caps Lock — while keeping the number of hash computations
+// independent of whether the user exists, so timing reveals nothing.
+package password
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"runtime"
+	"time"
+
+	"github.com/authgate/authgate"
+	"github.com/authgate/authgate/passhash"
+	"github.com/authgate/authgate/reason"
+)
+
+// Options configure a Verifier. Zero values select the documented defaults.
+type Options struct {
+	// Now returns the current time; time.Now when nil.
+	Now func() time.Time
+	// KeepPrevious is how long a replaced password is still recognised as
+	// "previous"; older previous hashes are ignored. Default 90 days.
+	KeepPrevious time.Duration
+	// DetectSlips makes a failed check look for whitespace, Caps Lock and
+	// previous-password slips. It costs extra hashing on failures only: at
+	// most 2 + PreviousChecked more hash computations per failed attempt,
+	// so 3 + PreviousChecked in all.
+	DetectSlips bool
+	// PreviousChecked is how many previous hashes (newest first) a failed
+	// attempt is compared with. Default 1; negative for none.
+	PreviousChecked int
+	// MaxConcurrent bounds concurrent hashing. Default max(1, GOMAXPROCS/2).
+	MaxConcurrent int
+	// QueueTimeout is how long an attempt waits for a hashing slot before
+	// it is answered with password_check_busy. Default 2 s.
+	QueueTimeout time.Duration
+	// CacheKey keys the HMAC that names verified credentials in memory;
+	// random when nil, which is right unless several processes share it.
+	CacheKey []byte
+	// Argon2 are the parameters of the dummy hash used for unknown users
+	// and padding; DefaultArgon2 when zero. Match the users' hashes.
+	Argon2 passhash.Argon2Params
+}
+
+// Verifier checks Basic credentials. It is safe for concurrent use.
+type Verifier struct {
+	users authgate.UserStore
+	opts  Options
+	dummy string
+	sem   chan struct{}
+	cache *cache
+	// verifyHash is passhash.Verify; tests wrap it to count computations.
+	verifyHash func(encoded, password string) (bool, error)
+}
+
+// New returns a Verifier that looks users up in users. It computes the
+// dummy hash for opts.Argon2 once, so the first call may take a moment.
+func New(users authgate.UserStore, opts Options) *Verifier {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.KeepPrevious <= 0 {
+		opts.KeepPrevious = 90 * 24 * time.Hour
+	}
+	switch {
+	case opts.PreviousChecked == 0:
+		opts.PreviousChecked = 1
+	case opts.PreviousChecked < 0:
+		opts.PreviousChecked = 0
+	}
+	if opts.MaxConcurrent <= 0 {
+		opts.MaxConcurrent = max(1, runtime.GOMAXPROCS(0)/2)
+	}
+	if opts.QueueTimeout <= 0 {
+		opts.QueueTimeout = 2 * time.Second
+	}
+	if opts.CacheKey == nil {
+		opts.CacheKey = make([]byte, 32)
+		rand.Read(opts.CacheKey)
+	}
+	if opts.Argon2 == (passhash.Argon2Params{}) {
+		opts.Argon2 = passhash.DefaultArgon2
+	}
+	return &Verifier{
+		users:      users,
+		opts:       opts,
+		dummy:      passhash.Dummy(opts.Argon2),
+		sem:        make(chan struct{}, opts.MaxConcurrent),
+		cache:      newCache(opts.CacheKey, defaultCacheSize),
+		verifyHash: passhash.Verify,
+	}
+}
+
+// Method returns authgate.MethodBasic.
+func (v *Verifier) Method() authgate.Method { return authgate.MethodBasic }
+
+// Verify checks c.Username and c.Secret. Bad credentials are a verdict with
+// a reason; the error is an *authgate.UnavailableError when the store does
+// not answer (store_unavailable) or no hashing slot frees up in time
+// (password_check_busy).
+func (v *Verifier) Verify(ctx context.Context, c authgate.Credential) (authgate.Verdict, error) {
+	vd := authgate.Verdict{Claimed: c.Username}
+	u, err := v.users.User(ctx, c.Username)
+	known := err == nil
+	var id [sha256.Size]byte
+	if known || errors.Is(err, authgate.ErrNotFound) {
+		// Unknown users pay for the HMAC too, so both paths cost the same.
+		id = v.cache.id(c.Username, c.Secret)
+	}
+	switch {
+	case known:
+		vd.Checks = make([]authgate.Check, 0, 5)
+		vd.Checks = append(vd.Checks, authgate.Check{Name: "password.user", Result: authgate.Pass,
+			Detail: "user exists; password last changed " + day(u.PasswordChangedAt)})
+		if h, ok := v.cache.get(id); ok && h == u.PasswordHash {
+			vd.Checks = append(vd.Checks, authgate.Check{Name: "password.cache", Result: authgate.Pass,
+				Detail: "verified earlier with the current hash; not hashed again"})
+			return v.allow(vd, u), nil
+		}
+		vd.Checks = append(vd.Checks, authgate.Check{Name: "password.cache", Result: authgate.Skip, Detail: "not verified recently"})
+	case errors.Is(err, authgate.ErrNotFound):
+		vd.Checks = append(vd.Checks, authgate.Check{Name: "password.user", Result: authgate.Fail,
+			Reason: reason.UserUnknown, Detail: fmt.Sprintf("no user named %q", c.Username)})
+	default:
+		vd.Checks = append(vd.Checks, authgate.Checkf("password.user", authgate.Skip, "user store did not answer"))
+		return vd, authgate.Unavailable(reason.StoreUnavailable, time.Second, fmt.Errorf("looking up user %q: %w", c.Username, err))
+	}
+
+	if err := v.acquire(ctx); err != nil {
+		vd.Checks = append(vd.Checks, authgate.Checkf("password.hash", authgate.Skip, "not checked: %v", err))
+		return vd, authgate.Unavailable(reason.PasswordCheckBusy, time.Second, err)
+	}
+	defer v.release()
+
+	target := v.dummy
+	if known {
+		target = u.PasswordHash
+	}
+	ok, err := v.verifyHash(target, c.Secret)
+	if err != nil {
+		vd.Checks = append(vd.Checks, authgate.Checkf("password.hash", authgate.Skip, "stored hash unusable: %v", err))
+		return vd, authgate.Unavailable(reason.StoreUnavailable, time.Second,
+			fmt.Errorf("the stored password hash of user %q is unusable (%w); set a new one with `authgate users set-password`", u.Name, err))
+	}
+	if ok && known {
+		vd.Checks = append(vd.Checks, authgate.Checkf("password.hash", authgate.Pass, "matches the current %s hash", passhash.Name(target)))
+		v.cache.put(id, u.PasswordHash)
+		return v.allow(vd, u), nil
+	}
+	return v.refuse(vd, u, known, c.Secret), nil
+}
+
+// allow completes a verdict for a verified user.
+func (v *Verifier) allow(vd authgate.Verdict, u authgate.User) authgate.Verdict {
+	vd.Principal = authgate.Principal{Subject: u.Name, Method: authgate.MethodBasic, Scopes: u.Scopes}
+	return vd
+}
+
+// acquire takes a hashing slot, waiting at most QueueTimeout.
+func (v *Verifier) acquire(ctx context.Context) error {
+	select {
+	case v.sem <- struct{}{}:
+		return nil
+	default:
+	}
+	t := time.NewTimer(v.opts.QueueTimeout)
+	defer t.Stop()
+	select {
+	case v.sem <- struct{}{}:
+		return nil
+	case <-t.C:
+		return fmt.Errorf("all %d password hashing slots stayed busy for %s", cap(v.sem), v.opts.QueueTimeout)
+	case <-ctx.Done():
+		return fmt.Errorf("gave up waiting for a password hashing slot: %w", ctx.Err())
+	}
+}
+
+func (v *Verifier) release() { <-v.sem }
+
+var _ authgate.Verifier = (*Verifier)(nil)
