@@ -96,10 +96,14 @@ func (s *Server) verifiers(key []byte, now func() time.Time) (map[authgate.Metho
 	if used[authgate.MethodBearer] {
 		issuers := make([]jwt.Issuer, len(cfg.Issuers))
 		for i, is := range cfg.Issuers {
+			leeway := is.Leeway
+			if leeway == 0 {
+				leeway = jwt.NoLeeway // the file said 0; the verifier reads 0 as "default"
+			}
 			issuers[i] = jwt.Issuer{
 				Name: is.Name, Issuer: is.Issuer, JWKSFile: is.JWKSFile,
 				JWKSURL: urlString(is.JWKSURL), DiscoveryURL: urlString(is.DiscoveryURL),
-				Audiences: is.Audiences, Algorithms: is.Algorithms, Leeway: is.Leeway,
+				Audiences: is.Audiences, Algorithms: is.Algorithms, Leeway: leeway,
 				RefreshInterval: is.RefreshInterval, MinRefreshInterval: is.MinRefreshInterval, FetchTimeout: is.FetchTimeout,
 			}
 		}

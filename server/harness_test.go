@@ -44,6 +44,8 @@ type harness struct {
 	mu    sync.Mutex
 	clock time.Time
 
+	release    chan struct{} // lets the streaming upstream send its second event
+
 	corpKey    *ecdsa.PrivateKey
 	partnerKey ed25519.PrivateKey
 	dataDir    string
@@ -85,11 +87,12 @@ routes:
   - {name: office, host: api.test, path: /office, upstream: "{{UP}}", accept: [api_key], policy: {networks: [10.0.0.0/8]}}
   - {name: dead, host: api.test, path: /dead, upstream: "http://127.0.0.1:1", accept: [api_key]}
   - {name: fwd-only, host: api.test, path: /fwd, accept: [api_key]}
+  - {name: forward-creds, host: api.test, path: /fc, upstream: "{{UP}}", accept: [bearer], forward_credentials: true}
 `
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
-	h := &harness{t: t, clock: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC), dataDir: t.TempDir()}
+	h := &harness{t: t, release: make(chan struct{}), clock: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC), dataDir: t.TempDir()}
 	var err error
 	if h.corpKey, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader); err != nil {
 		t.Fatal(err)
@@ -97,9 +100,7 @@ func newHarness(t *testing.T) *harness {
 	if _, h.partnerKey, err = ed25519.GenerateKey(rand.Reader); err != nil {
 		t.Fatal(err)
 	}
-	h.upstream = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		json.NewEncoder(w).Encode(r.Header)
-	}))
+	h.upstream = httptest.NewServer(upstreamApp(h))
 	t.Cleanup(h.upstream.Close)
 	corpSet := jwks(jose.JSONWebKey{Key: &h.corpKey.PublicKey, KeyID: "corp-1", Algorithm: "ES256", Use: "sig"})
 	h.jwks = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(corpSet) }))

@@ -1,10 +1,15 @@
 package server_test
 
 import (
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
 	"encoding/base64"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/authgate/authgate"
@@ -69,4 +74,34 @@ func hasFailing(cs []authgate.Check, code reason.Code) bool {
 		}
 	}
 	return false
+}
+
+// assertNoSecrets fails if any secret appears in the gateway's log output
+// or in any file of its data folder (the SQLite database and its WAL).
+func assertNoSecrets(t *testing.T, h *harness, secrets []string) {
+	t.Helper()
+	logText := h.log.String()
+	if !strings.Contains(logText, `"msg":"decision"`) {
+		t.Fatalf("the log holds no decisions; the check would prove nothing")
+	}
+	for _, s := range secrets {
+		if strings.Contains(logText, s) {
+			t.Errorf("the log contains a secret (%d bytes, starts %q)", len(s), s[:3])
+		}
+	}
+	filepath.WalkDir(h.dataDir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range secrets {
+			if bytes.Contains(data, []byte(s)) {
+				t.Errorf("%s contains a secret (%d bytes, starts %q)", filepath.Base(path), len(s), s[:3])
+			}
+		}
+		return nil
+	})
 }

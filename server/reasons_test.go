@@ -208,6 +208,17 @@ func TestEveryReasonThroughTheGateway(t *testing.T) {
 		seen[reason.StoreUnavailable] = true
 	})
 
+	t.Run("no password, key or token reaches the log or the data folder", func(t *testing.T) {
+		secrets := []string{"Correct-Horse 1", "Old-Battery-9", "cORRECT-hORSE 1", "Correct-Horse 1 "}
+		for _, k := range []string{active.Key, revoked.Key, rotated.Key, successor.Key, expiring.Key, secretWrong} {
+			secrets = append(secrets, k, k[len("agk_")+12+1:]) // the whole key and its secret part
+		}
+		tok := h.corpToken(nil)
+		secrets = append(secrets, tok, tok[strings.LastIndexByte(tok, '.')+1:])
+		h.srv.Recorder().Flush()
+		assertNoSecrets(t, h, secrets)
+	})
+
 	var missing []string
 	for _, r := range reason.All() {
 		if !seen[r.Code] && !reachedElsewhere[r.Code] {

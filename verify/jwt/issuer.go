@@ -30,7 +30,7 @@ type Issuer struct {
 	// refused by New.
 	Algorithms []string
 	// Leeway is the clock skew tolerated on exp, nbf and iat; zero means
-	// the default of 60 s.
+	// the default of 60 s and NoLeeway means none at all.
 	Leeway time.Duration
 	// RefreshInterval is how often the key set is refetched in the
 	// background; zero means 1 h.
@@ -45,10 +45,12 @@ type Issuer struct {
 
 // Defaults applied by New to zero fields.
 const (
-	DefaultLeeway             = 60 * time.Second
-	DefaultRefreshInterval    = time.Hour
-	DefaultMinRefreshInterval = 30 * time.Second
-	DefaultFetchTimeout       = 5 * time.Second
+	DefaultLeeway = 60 * time.Second
+	// NoLeeway asks for exact time checks.
+	NoLeeway                  time.Duration = -1
+	DefaultRefreshInterval                  = time.Hour
+	DefaultMinRefreshInterval               = 30 * time.Second
+	DefaultFetchTimeout                     = 5 * time.Second
 	// MaxLeeway is the largest leeway New accepts: more would quietly
 	// accept tokens that expired minutes ago.
 	MaxLeeway = 5 * time.Minute
@@ -110,8 +112,11 @@ func (is Issuer) withDefaults() Issuer {
 	if len(is.Algorithms) == 0 {
 		is.Algorithms = slices.Clone(DefaultAlgorithms)
 	}
-	if is.Leeway == 0 {
+	switch {
+	case is.Leeway == 0:
 		is.Leeway = DefaultLeeway
+	case is.Leeway < 0:
+		is.Leeway = 0 // NoLeeway: asked for explicitly
 	}
 	if is.RefreshInterval == 0 {
 		is.RefreshInterval = DefaultRefreshInterval
