@@ -14,6 +14,8 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/authgate/authgate/config"
 )
 
 func main() {
@@ -32,6 +34,8 @@ const (
 // usageError marks errors in what the user typed or wrote.
 type usageError struct{ error }
 
+func (u usageError) Unwrap() error { return u.error }
+
 func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
 
 // Run runs one command line and returns the exit status; tests call it
@@ -46,7 +50,12 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if err == nil {
 		return exitOK
 	}
-	fmt.Fprintln(stderr, "authgate:", err)
+	var cfgErrs config.Errors
+	if errors.As(err, &cfgErrs) {
+		fmt.Fprintln(stderr, err) // exactly FILE:LINE: what — fix, one per line
+	} else {
+		fmt.Fprintln(stderr, "authgate:", err)
+	}
 	var u usageError
 	if errors.As(err, &u) || isFlagError(err) {
 		return exitUsage

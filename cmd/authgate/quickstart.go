@@ -39,18 +39,21 @@ authgate is running at %[1]s in front of a demo app (%[2]s).
 Configuration: %[3]s   (validate it with: authgate check-config %[3]s)
 
 These work:
+  # the demo user's password → 200
   curl -i -u 'demo:%[4]s' %[1]s/hello
+  # an API key → 200
   curl -i -H 'X-API-Key: %[5]s' %[1]s/hello
+  # a bearer token from the demo issuer → 200
   curl -i -H 'Authorization: Bearer %[6]s' %[1]s/hello
 
 These fail, each for its own reason:
-  # the password before the last change: 401 (the public answer says password_wrong; the log says password_previous)
+  # the password before the last change → 401 password_wrong (the log says password_previous)
   curl -i -u 'demo:%[7]s' %[1]s/hello
-  # a key that was rotated out: 401 key_rotated
+  # a key that was rotated out → 401 key_rotated
   curl -i -H 'X-API-Key: %[8]s' %[1]s/hello
-  # a token that expired 5 minutes ago: 401 token_expired
+  # a token that expired 5 minutes ago → 401 token_expired
   curl -i -H 'Authorization: Bearer %[9]s' %[1]s/hello
-  # a valid token without the admin scope: 403 insufficient_scope
+  # a valid token without the admin scope → 403 insufficient_scope
   curl -i -H 'Authorization: Bearer %[6]s' %[1]s/admin
 
 Each answer carries an X-Request-Id; the log below shows that request's decision and every check.

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/authgate/authgate"
 	"github.com/authgate/authgate/config"
 	"github.com/authgate/authgate/sqlite"
 )
@@ -34,7 +35,7 @@ func openStore(path string) (*config.Config, *sqlite.Store, error) {
 
 // storeError marks the store's input errors as usage errors.
 func storeError(err error) error {
-	if errors.Is(err, sqlite.ErrInvalid) || errors.Is(err, sqlite.ErrExists) {
+	if errors.Is(err, sqlite.ErrInvalid) || errors.Is(err, sqlite.ErrExists) || errors.Is(err, sqlite.ErrKeyState) || errors.Is(err, authgate.ErrNotFound) {
 		return usageError{err}
 	}
 	return err
