@@ -36,6 +36,11 @@ type Request struct {
 	UserAgent  string
 	// Notes are transport facts worth keeping in the trace, recorded first.
 	Notes []authgate.Check
+	// Refuse, when set, is a refusal the transport already knows of (a
+	// forward-auth caller that is not trusted): the decision records it
+	// with RefuseCheck and runs nothing else.
+	Refuse      reason.Code
+	RefuseCheck authgate.Check
 }
 
 // Engine decides requests. Its fields are set once at start-up and then
@@ -70,6 +75,10 @@ func (e *Engine) Decide(ctx context.Context, req Request) (*authgate.Decision, *
 }
 
 func (e *Engine) decide(ctx context.Context, req Request, d *authgate.Decision) *policy.Route {
+	if req.Refuse != "" {
+		d.Deny(req.Refuse, req.RefuseCheck)
+		return nil
+	}
 	route := e.Routes.Match(req.Host, req.Path)
 	if route == nil {
 		d.Deny(reason.RouteNotFound, authgate.Checkf("route", authgate.Fail, "no route for host %q path %q", req.Host, policy.CleanPath(req.Path)))

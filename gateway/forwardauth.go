@@ -7,28 +7,26 @@ import (
 
 	"github.com/authgate/authgate"
 	"github.com/authgate/authgate/decision"
+	"github.com/authgate/authgate/reason"
 )
 
 // forwardAuth answers nginx auth_request, Traefik ForwardAuth and Caddy
 // forward_auth: 200 with identity headers, or the same refusal the proxy
-// mode gives. The original request is described by X-Forwarded-Method,
-// -Host and -Uri (Traefik, Caddy) or X-Original-Method and -URI (nginx).
+// mode gives. It answers only trusted proxies, and decides the request
+// they describe with X-Forwarded-Method, -Host and -Uri (Traefik, Caddy)
+// or X-Original-Method, -URI and -URL (nginx).
 func (g *Gateway) forwardAuth(w http.ResponseWriter, r *http.Request) {
-	id := w.Header().Get("X-Request-Id")
-	host := first(r.Header.Get("X-Forwarded-Host"), r.Host)
-	uri := first(r.Header.Get("X-Forwarded-Uri"), r.Header.Get("X-Original-Uri"), r.Header.Get("X-Original-Url"), "/")
-	path, query := splitURI(uri)
-	if u, err := url.Parse(uri); err == nil && u.IsAbs() {
-		host, path, query = u.Host, u.Path, u.RawQuery
-	}
 	req := decision.Request{
-		ID: id, Host: host, Path: path, RawQuery: query,
-		HTTPMethod: first(r.Header.Get("X-Forwarded-Method"), r.Header.Get("X-Original-Method"), r.Method),
-		Header:     r.Header, Source: g.clientAddr(r), UserAgent: r.UserAgent(),
+		ID: w.Header().Get("X-Request-Id"), Header: r.Header, Source: g.clientAddr(r), UserAgent: r.UserAgent(),
 	}
 	if peer := peerAddr(r); !g.trusted(peer) {
-		req.Notes = append(req.Notes, authgate.Checkf("forward_auth.peer", authgate.Info,
-			"caller %s is not in trusted_proxies: X-Forwarded-For ignored, source is the caller", peer))
+		req.Refuse = reason.ForwardAuthUntrusted
+		req.RefuseCheck = authgate.Checkf("forward_auth.peer", authgate.Fail, "caller %s is not in trusted_proxies", peer)
+	} else if o, conflict := original(r); conflict != "" {
+		req.Refuse = reason.ForwardedConflict
+		req.RefuseCheck = authgate.Check{Name: "forward_auth.headers", Detail: conflict}
+	} else {
+		req.Host, req.Path, req.RawQuery, req.HTTPMethod = o.host, o.path, o.query, o.method
 	}
 	d, route := g.cfg.Engine.Decide(r.Context(), req)
 	if !d.Allowed {
@@ -38,6 +36,70 @@ func (g *Gateway) forwardAuth(w http.ResponseWriter, r *http.Request) {
 	setIdentity(w.Header(), g.cfg.IdentityHeaders, d.Principal)
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusOK)
+}
+
+// originalRequest is the request a forward-auth caller asks about.
+type originalRequest struct {
+	host, path, query, method string
+}
+
+// original reads the original request from the forwarded headers. Proxies
+// differ in which headers they set, and a client can add the ones its proxy
+// does not; so when two headers describe the same thing differently, the
+// answer is a conflict, never a choice between them.
+func original(r *http.Request) (originalRequest, string) {
+	var o originalRequest
+	uri, bad := agree(r.Header, "X-Forwarded-Uri", "X-Original-Uri")
+	if bad != "" {
+		return o, bad
+	}
+	host, bad := agree(r.Header, "X-Forwarded-Host")
+	if bad != "" {
+		return o, bad
+	}
+	method, bad := agree(r.Header, "X-Forwarded-Method", "X-Original-Method")
+	if bad != "" {
+		return o, bad
+	}
+	if full, bad := agree(r.Header, "X-Original-Url"); bad != "" {
+		return o, bad
+	} else if u, err := url.Parse(full); full != "" && err == nil && u.IsAbs() {
+		switch {
+		case uri != "" && uri != u.RequestURI():
+			return o, "X-Original-URL names path " + u.RequestURI() + " but the URI header says " + uri
+		case host != "" && !strings.EqualFold(host, u.Host):
+			return o, "X-Original-URL names host " + u.Host + " but X-Forwarded-Host says " + host
+		}
+		uri, host = u.RequestURI(), u.Host
+	}
+	o.host = first(host, r.Host)
+	o.method = first(method, r.Method)
+	o.path, o.query = splitURI(first(uri, "/"))
+	return o, ""
+}
+
+// agree returns the one value the named headers carry, or a description of
+// how they disagree.
+func agree(h http.Header, names ...string) (value, conflict string) {
+	from := ""
+	for _, n := range names {
+		for _, v := range h.Values(n) {
+			switch {
+			case value == "":
+				value, from = v, n
+			case v != value:
+				return "", n + " says " + quoteShort(v) + " but " + from + " says " + quoteShort(value)
+			}
+		}
+	}
+	return value, ""
+}
+
+func quoteShort(s string) string {
+	if len(s) > 80 {
+		s = s[:80] + "…"
+	}
+	return `"` + s + `"`
 }
 
 func splitURI(uri string) (path, query string) {

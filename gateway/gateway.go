@@ -105,7 +105,7 @@ func NewTransport() *http.Transport {
 // proxies everything else.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if strings.HasPrefix(r.URL.Path, g.cfg.Prefix) {
-		id := requestID(r)
+		id := requestID(r, g.trusted(peerAddr(r)))
 		w.Header().Set("X-Request-Id", id)
 		r.Header.Set("X-Request-Id", id)
 		g.mux.ServeHTTP(w, r)

@@ -13,7 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-func TestRequestIDKeepsValidIncomingOnes(t *testing.T) {
+func TestRequestIDKeepsValidOnesFromTrustedProxies(t *testing.T) {
 	for in, keep := range map[string]bool{
 		"7f3c9a":                               true,
 		"0b9e6f1c-3d5e-4a8f-9b1d-2c4e6a8f0b1d": true,
@@ -28,7 +28,10 @@ func TestRequestIDKeepsValidIncomingOnes(t *testing.T) {
 		if in != "" {
 			r.Header["X-Request-Id"] = []string{in}
 		}
-		got := requestID(r)
+		if got := requestID(r, false); in != "" && got == in {
+			t.Errorf("an id from an untrusted client must not be kept: %q", in)
+		}
+		got := requestID(r, true)
 		if (got == in) != keep {
 			t.Errorf("requestID with incoming %q = %q, keep=%v", in, got, keep)
 		}
@@ -36,7 +39,7 @@ func TestRequestIDKeepsValidIncomingOnes(t *testing.T) {
 			t.Errorf("generated id %q is not itself valid", got)
 		}
 	}
-	a, b := requestID(httptest.NewRequest("GET", "/", nil)), requestID(httptest.NewRequest("GET", "/", nil))
+	a, b := requestID(httptest.NewRequest("GET", "/", nil), false), requestID(httptest.NewRequest("GET", "/", nil), false)
 	if a == b || len(a) != 26 {
 		t.Errorf("generated ids %q and %q must differ and be 26 characters", a, b)
 	}

@@ -13,7 +13,7 @@ import (
 // proxy decides a request and, when allowed, forwards it to the route's
 // upstream.
 func (g *Gateway) proxy(w http.ResponseWriter, r *http.Request) {
-	id := requestID(r)
+	id := requestID(r, g.trusted(peerAddr(r)))
 	w.Header().Set("X-Request-Id", id)
 	d, route := g.cfg.Engine.Decide(r.Context(), decision.Request{
 		ID: id, Host: r.Host, Path: r.URL.Path, RawQuery: r.URL.RawQuery, HTTPMethod: r.Method,

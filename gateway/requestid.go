@@ -10,10 +10,13 @@ import (
 
 var idEncoding = base32.NewEncoding("0123456789abcdefghjkmnpqrstvwxyz").WithPadding(base32.NoPadding)
 
-// requestID keeps a valid incoming X-Request-Id and otherwise makes a new
-// one: 48 bits of milliseconds then 80 random bits, so ids sort by time.
-func requestID(r *http.Request) string {
-	if id := r.Header.Get("X-Request-Id"); validRequestID(id) {
+// requestID keeps a valid X-Request-Id set by a trusted proxy, so the
+// proxy's logs and ours share the id, and otherwise makes a new one: 48 bits
+// of milliseconds then 80 random bits, so ids sort by time. Ids from other
+// clients are not kept: a client could reuse another request's id and make
+// an admin's lookup find the wrong attempt.
+func requestID(r *http.Request, fromTrustedProxy bool) string {
+	if id := r.Header.Get("X-Request-Id"); fromTrustedProxy && validRequestID(id) {
 		return id
 	}
 	var b [16]byte

@@ -19,6 +19,8 @@ const (
 	BasicEncodingInvalid   Code = "basic_encoding_invalid"
 	BasicSeparatorMissing  Code = "basic_separator_missing"
 	BasicCharactersInvalid Code = "basic_characters_invalid"
+	ForwardAuthUntrusted   Code = "forward_auth_untrusted"
+	ForwardedConflict      Code = "forwarded_headers_conflict"
 
 	// password
 	InvalidCredentials Code = "invalid_credentials"
@@ -123,6 +125,15 @@ var catalogue = []Reason{
 		Title:   "Basic credentials not UTF-8 text",
 		Message: "The decoded Basic credentials are not UTF-8 text or contain control characters.",
 		Hint:    "Send the user name and password as UTF-8 without control characters (RFC 7617 §2.1)."},
+
+	{Code: ForwardAuthUntrusted, Status: 403, Category: "request", Visibility: Public,
+		Title:   "Forward-auth caller not trusted",
+		Message: "The forward-auth endpoint answers only the proxies listed in the gateway's trusted_proxies.",
+		Hint:    "Admins: add the address of the proxy that calls /.authgate/verify (nginx, Traefik, Caddy) to trusted_proxies; clients must go through that proxy."},
+	{Code: ForwardedConflict, Status: 400, Category: "request", Visibility: Public,
+		Title:   "Forwarded headers disagree",
+		Message: "The headers that describe the original request (X-Forwarded-Uri, X-Original-URI, X-Forwarded-Method, ...) disagree, so the gateway cannot tell which request to decide.",
+		Hint:    "Admins: make the proxy set X-Forwarded-Method, -Host and -Uri itself, overriding whatever the client sent (see docs/forward-auth.md)."},
 
 	// ---- password ----
 	{Code: InvalidCredentials, Status: 401, Category: "password", Visibility: Public,

@@ -33,18 +33,20 @@ import (
 // issuer whose endpoint is down), a real SQLite store and a clock the test
 // moves.
 type harness struct {
-	t        *testing.T
-	srv      *server.Server
-	base     string
-	client   *http.Client
-	log      lockedBuffer
-	upstream *httptest.Server
-	jwks     *httptest.Server
+	t      *testing.T
+	srv    *server.Server
+	base   string
+	client *http.Client
+	// untrusted connects from 127.0.0.2, loopback but not a trusted proxy.
+	untrusted *http.Client
+	log       lockedBuffer
+	upstream  *httptest.Server
+	jwks      *httptest.Server
 
 	mu    sync.Mutex
 	clock time.Time
 
-	release    chan struct{} // lets the streaming upstream send its second event
+	release chan struct{} // lets the streaming upstream send its second event
 
 	corpKey    *ecdsa.PrivateKey
 	partnerKey ed25519.PrivateKey
@@ -129,6 +131,8 @@ func newHarness(t *testing.T) *harness {
 	}
 	h.base = h.srv.URL()
 	h.client = &http.Client{Timeout: 10 * time.Second}
+	from := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2)}, Timeout: 5 * time.Second}
+	h.untrusted = &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DialContext: from.DialContext}}
 	t.Cleanup(func() {
 		cancel()
 		h.srv.Shutdown(context.Background())

@@ -170,6 +170,10 @@ func TestForwardAuthEndpoint(t *testing.T) {
 		{"no credentials → the same 401 as the proxy", http.Header{"X-Forwarded-Host": {"api.test"}, "X-Forwarded-Uri": {"/v/x"}}, 401, "credentials_missing"},
 		{"an encoded dot-dot cannot borrow another route", http.Header{"X-Forwarded-Host": {"api.test"}, "X-Forwarded-Uri": {"/v/%2e%2e/office"}, "X-Api-Key": {key.Key}}, 403, "network_not_allowed"},
 		{"a host with no route → 404", http.Header{"X-Forwarded-Host": {"nowhere.test"}, "X-Forwarded-Uri": {"/"}}, 404, "route_not_found"},
+		{"a client-added X-Forwarded-Uri that differs from nginx's X-Original-URI → conflict, not a choice", http.Header{"X-Forwarded-Host": {"api.test"}, "X-Original-Uri": {"/office"}, "X-Forwarded-Uri": {"/v"}, "X-Api-Key": {key.Key}}, 400, "forwarded_headers_conflict"},
+		{"two X-Forwarded-Method values that differ → conflict", http.Header{"X-Forwarded-Host": {"api.test"}, "X-Forwarded-Uri": {"/v"}, "X-Forwarded-Method": {"GET", "DELETE"}, "X-Api-Key": {key.Key}}, 400, "forwarded_headers_conflict"},
+		{"X-Original-URL naming another host than X-Forwarded-Host → conflict", http.Header{"X-Forwarded-Host": {"api.test"}, "X-Original-Url": {"https://other.test/v"}, "X-Api-Key": {key.Key}}, 400, "forwarded_headers_conflict"},
+		{"headers that agree are fine", http.Header{"X-Forwarded-Host": {"api.test"}, "X-Original-Uri": {"/v/a?b=1"}, "X-Forwarded-Uri": {"/v/a?b=1"}, "X-Api-Key": {key.Key}}, 200, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -59,6 +59,7 @@ func TestEveryReasonThroughTheGateway(t *testing.T) {
 		host   string
 		header http.Header
 		before func()
+		client *http.Client
 		status int
 		logged reason.Code // the precise reason in the sign-in log
 		public reason.Code // the code the caller sees; defaults to logged
@@ -82,6 +83,10 @@ func TestEveryReasonThroughTheGateway(t *testing.T) {
 		{name: "a token with a space → credential_whitespace", path: "/v", header: bearer("abc def"), status: 400, logged: reason.CredentialWhitespace},
 		{name: "an oversize token → credential_too_large", path: "/v", header: bearer(strings.Repeat("a", 600)), status: 431, logged: reason.CredentialTooLarge},
 		{name: "a token and a key → credentials_ambiguous", path: "/v", header: http.Header{"Authorization": {"Bearer x"}, "X-Api-Key": {active.Key}}, status: 400, logged: reason.CredentialsAmbiguous},
+		{name: "forward-auth from a peer that is not a trusted proxy → forward_auth_untrusted", path: "/.authgate/verify", client: h.untrusted,
+			header: http.Header{"X-Forwarded-Uri": {"/v"}, "X-Api-Key": {active.Key}}, status: 403, logged: reason.ForwardAuthUntrusted},
+		{name: "X-Forwarded-Uri and X-Original-URI disagree → forwarded_headers_conflict", path: "/.authgate/verify",
+			header: http.Header{"X-Forwarded-Uri": {"/v"}, "X-Original-Uri": {"/office"}, "X-Api-Key": {active.Key}}, status: 400, logged: reason.ForwardedConflict},
 		{name: "Basic not base64 → basic_encoding_invalid", path: "/v", header: http.Header{"Authorization": {"Basic %%%"}}, status: 400, logged: reason.BasicEncodingInvalid},
 		{name: "Basic without colon → basic_separator_missing", path: "/v", header: http.Header{"Authorization": {"Basic " + base64.StdEncoding.EncodeToString([]byte("alice"))}}, status: 400, logged: reason.BasicSeparatorMissing},
 		{name: "Basic with a control character → basic_characters_invalid", path: "/v", header: basic("alice", "a\x01b"), status: 400, logged: reason.BasicCharactersInvalid},
@@ -132,11 +137,7 @@ func TestEveryReasonThroughTheGateway(t *testing.T) {
 			if tt.before != nil {
 				tt.before()
 			}
-			path := tt.path
-			if tt.host != "" {
-				path = tt.path // the host is set below
-			}
-			req, _ := http.NewRequest("GET", h.base+path, nil)
+			req, _ := http.NewRequest("GET", h.base+tt.path, nil)
 			req.Host = "api.test"
 			if tt.host != "" {
 				req.Host = tt.host
@@ -144,7 +145,11 @@ func TestEveryReasonThroughTheGateway(t *testing.T) {
 			for k, v := range tt.header {
 				req.Header[k] = v
 			}
-			resp, err := h.client.Do(req)
+			client := h.client
+			if tt.client != nil {
+				client = tt.client
+			}
+			resp, err := client.Do(req)
 			if err != nil {
 				t.Fatal(err)
 			}
