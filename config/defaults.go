@@ -14,6 +14,7 @@ const (
 	DefaultRealm               = "authgate"
 	DefaultSQLite              = "authgate.db"
 	DefaultStoreRefresh        = time.Second
+	DefaultStoreMaxStale       = 30 * time.Second
 	DefaultKeepPrevious        = 90 * 24 * time.Hour
 	DefaultPreviousChecked     = 1
 	DefaultQueueTimeout        = 2 * time.Second

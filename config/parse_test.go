@@ -57,7 +57,7 @@ func TestMinimalConfigFillsEveryDefault(t *testing.T) {
 		DataDir:        filepath.Join(dir, "authgate-data"),
 		Realm:          "authgate",
 		TrustedProxies: prefixes("127.0.0.1/32", "::1/128"),
-		Store:          Store{SQLite: filepath.Join(dir, "authgate-data", "authgate.db"), RefreshInterval: time.Second},
+		Store:          Store{SQLite: filepath.Join(dir, "authgate-data", "authgate.db"), RefreshInterval: time.Second, MaxStale: 30 * time.Second},
 		Passwords: Passwords{
 			KeepPrevious:    90 * 24 * time.Hour,
 			DetectSlips:     true,
@@ -92,7 +92,7 @@ func TestFullConfigResolvesEveryKey(t *testing.T) {
 		DataDir:        "/var/lib/authgate",
 		Realm:          "Example Corp",
 		TrustedProxies: prefixes("10.0.0.0/8", "192.168.1.5/32", "fd00::/8", "::1/128"),
-		Store:          Store{SQLite: "/var/lib/authgate/gate.db", RefreshInterval: 500 * time.Millisecond},
+		Store:          Store{SQLite: "/var/lib/authgate/gate.db", RefreshInterval: 500 * time.Millisecond, MaxStale: time.Minute},
 		Users:          Users{Htpasswd: filepath.Join(dir, "secrets", ".htpasswd")},
 		Passwords: Passwords{
 			KeepPrevious:        36 * time.Hour,

@@ -73,6 +73,9 @@ type Store struct {
 	SQLite string
 	// RefreshInterval is how often cached users and keys are reloaded.
 	RefreshInterval time.Duration
+	// MaxStale is how long the cached users and keys keep serving while
+	// reloads fail; after it, requests get 503 store_unavailable.
+	MaxStale time.Duration
 }
 
 // Users configures extra sources of user accounts.

@@ -29,7 +29,7 @@ var topSpec = sectionSpec{
 	},
 }
 
-var storeSpec = sectionSpec{where: "in store", prefix: "store.", keys: []string{"sqlite", "refresh_interval"},
+var storeSpec = sectionSpec{where: "in store", prefix: "store.", keys: []string{"sqlite", "refresh_interval", "max_stale"},
 	example: "store: {sqlite: authgate.db}"}
 
 var usersSpec = sectionSpec{where: "in users", prefix: "users.", keys: []string{"htpasswd"},
@@ -90,6 +90,12 @@ func (d *decoder) config(root *yaml.Node) *Config {
 		}
 	}
 	c.Store.RefreshInterval = store.duration("refresh_interval", DefaultStoreRefresh, time.Millisecond, 24*time.Hour)
+	c.Store.MaxStale = store.duration("max_stale", DefaultStoreMaxStale, time.Second, 24*time.Hour)
+	if c.Store.MaxStale < c.Store.RefreshInterval {
+		d.add(store.keyLine("max_stale"), "make it several times store.refresh_interval, e.g. 30s",
+			"store.max_stale %s is shorter than store.refresh_interval %s, so every failed reload would refuse requests",
+			formatDuration(c.Store.MaxStale), formatDuration(c.Store.RefreshInterval))
+	}
 
 	users := d.section(top.vals["users"], "users", usersSpec)
 	if v, n := users.str("htpasswd", "/etc/nginx/.htpasswd"); n != nil {

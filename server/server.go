@@ -64,7 +64,7 @@ func New(cfg *config.Config, opts Options) (_ *Server, err error) {
 	if err != nil {
 		return nil, err
 	}
-	s.store, err = sqlite.Open(cfg.Store.SQLite, sqlite.Options{Now: opts.Now, RefreshInterval: cfg.Store.RefreshInterval, Logger: s.logger})
+	s.store, err = sqlite.Open(cfg.Store.SQLite, sqlite.Options{Now: opts.Now, RefreshInterval: cfg.Store.RefreshInterval, MaxStale: cfg.Store.MaxStale, Logger: s.logger})
 	if err != nil {
 		return nil, fmt.Errorf("cannot open the store %s: %w", cfg.Store.SQLite, err)
 	}
