@@ -13,16 +13,28 @@ const DefaultCacheSize = 10000
 
 const cacheShards = 16
 
-// cacheEntry is a verified token. Its verdict is reused only while the
-// token is inside its time window and the key that verified it is still
-// published by its issuer.
+// cacheEntry is a token whose signature verified. An accepted token's
+// verdict is reused only while the token is inside its time window; an
+// expired one (expired is set) is refused again without another signature
+// check, since expiry only moves one way. Either is reused only while the
+// key that verified it is still published by its issuer, so a withdrawn
+// key sends the token through every check again.
 type cacheEntry struct {
 	principal authgate.Principal
 	token     authgate.TokenInfo
+	claimed   string
 	issuer    *issuerState
 	key       *key
 	exp, nbf  time.Time
+	expired   bool
 	hit       string // detail of the jwt.cache check
+}
+
+// published reports whether the key that verified e is still in its
+// issuer's key set.
+func (e *cacheEntry) published() bool {
+	set := e.issuer.keys.Load()
+	return set != nil && set.contains(e.key)
 }
 
 // usable reports whether e may answer for its token at now, and returns
@@ -36,8 +48,7 @@ func (e *cacheEntry) usable(now time.Time) (string, bool) {
 	if ago > leeway {
 		return "", false
 	}
-	set := e.issuer.keys.Load()
-	return detail, set != nil && set.contains(e.key)
+	return detail, e.published()
 }
 
 // tokenCache maps the SHA-256 of a token to its cache entry. It is sharded

@@ -83,3 +83,33 @@ func TestCache(t *testing.T) {
 		}
 	})
 }
+
+func TestExpiredTokensAreRefusedFromTheCache(t *testing.T) {
+	k, next := genKey(t, "p256", "exp-1"), genKey(t, "p256", "exp-2")
+	f := newFixture(t, []testKey{k}, jwtverify.Options{})
+	claims := claimsAt(t0.Add(-2 * time.Hour)) // expired an hour ago
+	tok := mint(t, k, "ES256", claims)
+	first, _ := f.verify(t, tok)
+	if first.Reason != reason.TokenExpired || check(first, "jwt.signature").Result != authgate.Pass {
+		t.Fatalf("first: reason %q, the signature must be checked once: %+v", first.Reason, first.Checks)
+	}
+	f.clock.Advance(time.Minute)
+	again, _ := f.verify(t, tok)
+	if again.Reason != reason.TokenExpired || check(again, "jwt.cache").Result != authgate.Pass || check(again, "jwt.signature").Name != "" {
+		t.Fatalf("again: reason %q, want token_expired from the cache without a signature check: %+v", again.Reason, again.Checks)
+	}
+	if again.ClockSkew != first.ClockSkew+time.Minute || again.Token == nil || again.Claimed != "alice" {
+		t.Errorf("the cached refusal must keep token info and move its skew with the clock: %+v", again)
+	}
+
+	forged := tok[:len(tok)-4] + "AAAA"
+	if v, _ := f.verify(t, forged); v.Reason != reason.TokenSignatureInvalid {
+		t.Errorf("an altered copy of a cached expired token is judged on its own: %q", v.Reason)
+	}
+
+	f.srv.setKeys(t, next)
+	f.verify(t, mint(t, next, "ES256", claimsAt(t0))) // refresh: exp-1 withdrawn
+	if v, _ := f.verify(t, tok); v.Reason != reason.KeyUnknown {
+		t.Errorf("once its key is withdrawn, the token goes through every check again: %q", v.Reason)
+	}
+}

@@ -24,7 +24,10 @@ func (v *Verifier) Verify(ctx context.Context, c authgate.Credential) (authgate.
 	now := v.now()
 	h := sha256.Sum256([]byte(c.Secret))
 	if e := v.cache.get(&h); e != nil {
-		if detail, ok := e.usable(now); ok {
+		if e.expired && e.published() {
+			return e.refuseExpired(now), nil
+		}
+		if detail, ok := e.usable(now); ok && !e.expired {
 			tok := e.token
 			return authgate.Verdict{
 				Principal: e.principal,
@@ -41,6 +44,22 @@ func (v *Verifier) Verify(ctx context.Context, c authgate.Credential) (authgate.
 		v.cache.remove(&h)
 	}
 	return v.verifyToken(ctx, c.Secret, &h, now)
+}
+
+// refuseExpired answers again for a cached expired token.
+func (e *cacheEntry) refuseExpired(now time.Time) authgate.Verdict {
+	detail, ago := expDetail(e.exp, now, e.issuer.cfg.Leeway)
+	tok := e.token
+	return authgate.Verdict{
+		Reason:    reason.TokenExpired,
+		Claimed:   e.claimed,
+		Token:     &tok,
+		ClockSkew: ago,
+		Checks: []authgate.Check{
+			{Name: "jwt.cache", Result: authgate.Pass, Detail: e.hit},
+			{Name: "jwt.exp", Result: authgate.Fail, Detail: detail, Reason: reason.TokenExpired},
+		},
+	}
 }
 
 // verifyToken runs every check on a token that is not in the cache.
@@ -89,6 +108,14 @@ func (v *Verifier) verifyToken(ctx context.Context, tok string, h *[32]byte, now
 	t.add("jwt.signature", authgate.Pass, alg+" signature verified with kid="+quote(k.kid)+" ("+k.String()+")")
 
 	if !checkClaims(t, &rt.claims, is, now) {
+		if t.v.Reason == reason.TokenExpired {
+			// Refusals cost no more than acceptances: the next time this
+			// token comes, skip the signature check.
+			v.cache.put(h, &cacheEntry{
+				token: *t.v.Token, claimed: t.v.Claimed, issuer: is, key: k, exp: rt.claims.exp, expired: true,
+				hit: "signature verified earlier with kid=" + quote(k.kid) + " of issuer " + is.cfg.Name + ", still published",
+			}, now)
+		}
 		return t.v, nil
 	}
 	t.v.Principal = authgate.Principal{
