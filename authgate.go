@@ -9,7 +9,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
+	"unicode"
 
 	"github.com/authgate/authgate/reason"
 )
@@ -55,9 +57,42 @@ func (c Credential) String() string {
 	}
 	s := fmt.Sprintf("%s in %s (%d bytes)", c.Method, c.Header, len(c.Secret))
 	if c.Username != "" {
-		s += fmt.Sprintf(" for user %q", c.Username)
+		if n := LoggableName(c.Username); n == c.Username {
+			s += fmt.Sprintf(" for user %q", n)
+		} else {
+			s += " for user " + n
+		}
 	}
 	return s
+}
+
+// LoggableName is a user name as a log may keep it. A name that looks like
+// a secret — an API key, a token, a long random string: a key or password
+// typed into the name field — is replaced by a description, so it never
+// reaches a log or the sign-in log.
+func LoggableName(n string) string {
+	if looksSecret(n) {
+		return fmt.Sprintf("(a %d-byte value that looks like a secret, not recorded)", len(n))
+	}
+	return n
+}
+
+func looksSecret(n string) bool {
+	switch {
+	case len(n) > 64 || strings.HasPrefix(n, "agk_"):
+		return true
+	case strings.HasPrefix(n, "eyJ") && strings.Count(n, ".") == 2:
+		return true // a JWT
+	case len(n) >= 24 && !strings.ContainsAny(n, "@. "):
+		var lower, upper, digit bool
+		for _, r := range n {
+			lower = lower || unicode.IsLower(r)
+			upper = upper || unicode.IsUpper(r)
+			digit = digit || unicode.IsDigit(r)
+		}
+		return lower && upper && digit // random-looking, like most keys
+	}
+	return false
 }
 
 // GoString redacts the secret from %#v as well.

@@ -73,17 +73,23 @@ type Verifier interface {
 // value that knows nothing of HTTP; transports turn it into responses and
 // the sign-in log stores it.
 type Decision struct {
-	RequestID   string        `json:"request_id"`
-	Time        time.Time     `json:"time"`
-	Route       string        `json:"route,omitempty"`
-	Host        string        `json:"host,omitempty"`
-	Path        string        `json:"path,omitempty"`
-	HTTPMethod  string        `json:"http_method,omitempty"`
-	Source      netip.Addr    `json:"source,omitzero"`
-	UserAgent   string        `json:"user_agent,omitempty"`
-	Method      Method        `json:"method,omitempty"`
-	Allowed     bool          `json:"allowed"`
-	Reason      reason.Code   `json:"reason,omitempty"`
+	RequestID  string      `json:"request_id"`
+	Time       time.Time   `json:"time"`
+	Route      string      `json:"route,omitempty"`
+	Host       string      `json:"host,omitempty"`
+	Path       string      `json:"path,omitempty"`
+	HTTPMethod string      `json:"http_method,omitempty"`
+	Source     netip.Addr  `json:"source,omitzero"`
+	UserAgent  string      `json:"user_agent,omitempty"`
+	Method     Method      `json:"method,omitempty"`
+	Allowed    bool        `json:"allowed"`
+	Reason     reason.Code `json:"reason,omitempty"`
+	// Status is the HTTP status of the decision: 200 when allowed, else
+	// the status of the reason (before masking; masks share it).
+	Status int `json:"status"`
+	// Shown is the code the caller was shown: Reason itself, or its mask
+	// on a route whose detail level hides it.
+	Shown       reason.Code   `json:"shown,omitempty"`
 	Claimed     string        `json:"claimed,omitempty"`
 	Principal   *Principal    `json:"principal,omitempty"`
 	Fingerprint string        `json:"fingerprint,omitempty"` // keyed hash of the presented secret

@@ -25,6 +25,7 @@ const (
 	DefaultSubjectHeader       = "X-Authgate-Subject"
 	DefaultMethodHeader        = "X-Authgate-Method"
 	DefaultScopesHeader        = "X-Authgate-Scopes"
+	DefaultIssuerHeader        = "X-Authgate-Issuer"
 	DefaultMaxCredentialBytes  = 8192
 	DefaultLogKeepLast         = 1000
 	DefaultLeeway              = 60 * time.Second

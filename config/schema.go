@@ -38,8 +38,10 @@ type Config struct {
 	IdentityHeaders IdentityHeaders
 	// Limits bounds what the gateway accepts from a request.
 	Limits Limits
-	// Log configures the gateway's own log and the sign-in log's memory.
+	// Log configures the gateway's own log and the sign-in log.
 	Log Log
+	// Admin configures the admin API and metrics listener.
+	Admin Admin
 	// Issuers are the token issuers whose JWTs bearer routes accept.
 	Issuers []*Issuer
 	// Routes are the protected routes, in file order; there is at least one.
@@ -130,6 +132,9 @@ type IdentityHeaders struct {
 	Method string
 	// Scopes carries the principal's scopes, space-separated.
 	Scopes string
+	// Issuer carries the name of the issuer of a bearer token (empty for
+	// other methods): a sub is unique only within its issuer.
+	Issuer string
 }
 
 // Limits bounds request input.
@@ -147,6 +152,29 @@ type Log struct {
 	// KeepLast is how many recent sign-in events are kept in memory for
 	// explain and the console.
 	KeepLast int
+	// Store is where the sign-in log is kept: LogStoreSQLite or
+	// LogStorePostgres.
+	Store string
+	// SQLite is the absolute path of the sign-in log database.
+	SQLite string
+	// PostgresDSN names the PostgreSQL database when Store is postgres. It
+	// may hold a password: never print it.
+	PostgresDSN string
+	// RetentionDays is how long events are kept; 0 keeps them forever.
+	RetentionDays int
+	// BatchInterval is how often recorded events are written; a crash
+	// loses at most the events of one interval.
+	BatchInterval time.Duration
+	// SpoolMaxBytes bounds the on-disk spool used while the store is down.
+	SpoolMaxBytes int64
+}
+
+// Admin configures the admin API and metrics listener.
+type Admin struct {
+	// Listen is its host:port, or "" when it is off (the default).
+	Listen string
+	// Token is the bearer token the admin API requires. Never print it.
+	Token string
 }
 
 // LogFormat is how log lines are written.

@@ -13,7 +13,7 @@ import (
 var topSpec = sectionSpec{
 	where: "at the top level",
 	keys: []string{"listen", "data_dir", "realm", "trusted_proxies", "store", "users", "passwords",
-		"api_keys", "identity_headers", "limits", "log", "issuers", "routes"},
+		"api_keys", "identity_headers", "limits", "log", "admin", "issuers", "routes"},
 	elsewhere: map[string]string{
 		"upstream": "to a route, under routes:", "accept": "to a route, under routes:",
 		"path": "to a route, under routes:", "host": "to a route, under routes:",
@@ -47,14 +47,18 @@ var apiKeysSpec = sectionSpec{where: "in api_keys", prefix: "api_keys.", keys: [
 	example: "api_keys: {header: X-API-Key}"}
 
 var identitySpec = sectionSpec{where: "in identity_headers", prefix: "identity_headers.",
-	keys:    []string{"subject", "method", "scopes"},
+	keys:    []string{"subject", "method", "scopes", "issuer"},
 	example: "identity_headers: {subject: X-Authgate-Subject}"}
 
 var limitsSpec = sectionSpec{where: "in limits", prefix: "limits.", keys: []string{"max_credential_bytes"},
 	example: "limits: {max_credential_bytes: 8192}"}
 
-var logSpec = sectionSpec{where: "in log", prefix: "log.", keys: []string{"level", "format", "keep_last"},
+var logSpec = sectionSpec{where: "in log", prefix: "log.", keys: []string{"level", "format", "keep_last",
+	"store", "sqlite", "postgres_dsn", "postgres_dsn_file", "retention_days", "batch_interval", "spool_max_mb"},
 	example: "log: {level: info, format: json}"}
+
+var adminSpec = sectionSpec{where: "in admin", prefix: "admin.", keys: []string{"listen", "token", "token_file"},
+	example: "admin: {listen: 127.0.0.1:9090, token_file: /etc/authgate/admin-token}"}
 
 // logLevels maps log.level values to slog levels.
 var logLevels = map[string]slog.Level{"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError}
@@ -112,12 +116,16 @@ func (d *decoder) config(root *yaml.Node) *Config {
 		Subject: d.header(ids, "subject", DefaultSubjectHeader),
 		Method:  d.header(ids, "method", DefaultMethodHeader),
 		Scopes:  d.header(ids, "scopes", DefaultScopesHeader),
+		Issuer:  d.header(ids, "issuer", DefaultIssuerHeader),
 	}
 
 	limits := d.section(top.vals["limits"], "limits", limitsSpec)
 	c.Limits.MaxCredentialBytes = limits.integer("max_credential_bytes", DefaultMaxCredentialBytes, 256, 65536, "8192")
 
-	c.Log = d.log(d.section(top.vals["log"], "log", logSpec))
+	logSection := d.section(top.vals["log"], "log", logSpec)
+	c.Log = d.log(logSection)
+	d.signInLog(logSection, &c.Log, c.DataDir)
+	c.Admin = d.admin(d.section(top.vals["admin"], "admin", adminSpec))
 
 	c.Issuers = d.issuers(top)
 	c.Routes = d.routes(top, c.Realm)

@@ -12,10 +12,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"hash"
 	"net/http"
 	"net/netip"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/authgate/authgate"
@@ -26,9 +28,12 @@ import (
 
 // Request is what a transport knows of one request.
 type Request struct {
-	ID         string
-	Host       string
+	ID   string
+	Host string
+	// Path is the decoded path; RawPath the path as sent, still escaped,
+	// which is checked for forms that servers read differently.
 	Path       string
+	RawPath    string
 	RawQuery   string
 	HTTPMethod string
 	Header     http.Header
@@ -54,6 +59,8 @@ type Engine struct {
 	FingerprintKey []byte
 	Now            func() time.Time
 	Sink           authgate.EventSink // may be nil
+
+	macs sync.Pool // of HMACs keyed with FingerprintKey
 }
 
 // Decide takes the decision for req and hands it to the sink. The returned
@@ -67,6 +74,11 @@ func (e *Engine) Decide(ctx context.Context, req Request) (*authgate.Decision, *
 	}
 	d.Checks = append(d.Checks, req.Notes...)
 	route := e.decide(ctx, req, d)
+	d.Status = 200
+	if !d.Allowed {
+		r := reason.Lookup(d.Reason)
+		d.Status, d.Shown = r.Status, r.Public(route != nil && route.Verbose).Code
+	}
 	d.Latency = e.Now().Sub(start)
 	if e.Sink != nil {
 		e.Sink.Record(d)
@@ -77,6 +89,10 @@ func (e *Engine) Decide(ctx context.Context, req Request) (*authgate.Decision, *
 func (e *Engine) decide(ctx context.Context, req Request, d *authgate.Decision) *policy.Route {
 	if req.Refuse != "" {
 		d.Deny(req.Refuse, req.RefuseCheck)
+		return nil
+	}
+	if why := policy.NonCanonical(req.RawPath); why != "" {
+		d.Deny(reason.PathNotCanonical, authgate.Checkf("path", authgate.Fail, "%s: %q", why, truncate(req.RawPath, 200)))
 		return nil
 	}
 	route := e.Routes.Match(req.Host, req.Path)
@@ -158,7 +174,11 @@ func unavailable(err error) (reason.Code, time.Duration) {
 // fingerprint identifies a secret across requests without revealing it: a
 // keyed hash, so a leaked log cannot be used to test guesses offline.
 func (e *Engine) fingerprint(c authgate.Credential) string {
-	m := hmac.New(sha256.New, e.FingerprintKey)
+	m, _ := e.macs.Get().(hash.Hash)
+	if m == nil {
+		m = hmac.New(sha256.New, e.FingerprintKey)
+	}
+	defer func() { m.Reset(); e.macs.Put(m) }()
 	m.Write([]byte(c.Method))
 	m.Write([]byte{0})
 	m.Write([]byte(c.Username))
@@ -183,6 +203,13 @@ func methods(ms []authgate.Method) string {
 			s += ", "
 		}
 		s += string(m)
+	}
+	return s
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "…"
 	}
 	return s
 }

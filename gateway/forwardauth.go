@@ -22,11 +22,14 @@ func (g *Gateway) forwardAuth(w http.ResponseWriter, r *http.Request) {
 	if peer := peerAddr(r); !g.trusted(peer) {
 		req.Refuse = reason.ForwardAuthUntrusted
 		req.RefuseCheck = authgate.Checkf("forward_auth.peer", authgate.Fail, "caller %s is not in trusted_proxies", peer)
-	} else if o, conflict := original(r); conflict != "" {
+	} else if o, problem := original(r); problem != "" {
 		req.Refuse = reason.ForwardedConflict
-		req.RefuseCheck = authgate.Check{Name: "forward_auth.headers", Detail: conflict}
+		if o.missing {
+			req.Refuse = reason.ForwardedMissing
+		}
+		req.RefuseCheck = authgate.Check{Name: "forward_auth.headers", Detail: problem}
 	} else {
-		req.Host, req.Path, req.RawQuery, req.HTTPMethod = o.host, o.path, o.query, o.method
+		req.Host, req.Path, req.RawPath, req.RawQuery, req.HTTPMethod = o.host, o.path, o.rawPath, o.query, o.method
 	}
 	d, route := g.cfg.Engine.Decide(r.Context(), req)
 	if !d.Allowed {
@@ -40,7 +43,8 @@ func (g *Gateway) forwardAuth(w http.ResponseWriter, r *http.Request) {
 
 // originalRequest is the request a forward-auth caller asks about.
 type originalRequest struct {
-	host, path, query, method string
+	host, path, rawPath, query, method string
+	missing                            bool // no header names the URI
 }
 
 // original reads the original request from the forwarded headers. Proxies
@@ -72,9 +76,17 @@ func original(r *http.Request) (originalRequest, string) {
 		}
 		uri, host = u.RequestURI(), u.Host
 	}
+	if uri == "" {
+		o.missing = true
+		return o, "no X-Forwarded-Uri, X-Original-URI or X-Original-URL header says which request to decide"
+	}
 	o.host = first(host, r.Host)
 	o.method = first(method, r.Method)
-	o.path, o.query = splitURI(first(uri, "/"))
+	o.rawPath, o.query, _ = strings.Cut(uri, "?")
+	o.path = o.rawPath
+	if p, err := url.PathUnescape(o.rawPath); err == nil {
+		o.path = p
+	}
 	return o, ""
 }
 
@@ -100,14 +112,6 @@ func quoteShort(s string) string {
 		s = s[:80] + "…"
 	}
 	return `"` + s + `"`
-}
-
-func splitURI(uri string) (path, query string) {
-	path, query, _ = strings.Cut(uri, "?")
-	if p, err := url.PathUnescape(path); err == nil {
-		path = p
-	}
-	return path, query
 }
 
 func first(vs ...string) string {

@@ -21,7 +21,12 @@ import (
 // IdentityHeaders names the headers that carry the caller's identity to the
 // upstream.
 type IdentityHeaders struct {
-	Subject, Method, Scopes string
+	Subject, Method, Scopes, Issuer string
+}
+
+// names lists the identity headers.
+func (ih IdentityHeaders) names() [4]string {
+	return [4]string{ih.Subject, ih.Method, ih.Scopes, ih.Issuer}
 }
 
 // RouteTarget is where an allowed request of a route goes.

@@ -16,7 +16,7 @@ func (g *Gateway) proxy(w http.ResponseWriter, r *http.Request) {
 	id := requestID(r, g.trusted(peerAddr(r)))
 	w.Header().Set("X-Request-Id", id)
 	d, route := g.cfg.Engine.Decide(r.Context(), decision.Request{
-		ID: id, Host: r.Host, Path: r.URL.Path, RawQuery: r.URL.RawQuery, HTTPMethod: r.Method,
+		ID: id, Host: r.Host, Path: r.URL.Path, RawPath: r.URL.EscapedPath(), RawQuery: r.URL.RawQuery, HTTPMethod: r.Method,
 		Header: r.Header, Source: g.clientAddr(r), UserAgent: r.UserAgent(),
 	})
 	if !d.Allowed {
@@ -33,19 +33,24 @@ func (g *Gateway) proxy(w http.ResponseWriter, r *http.Request) {
 	p.ServeHTTP(w, r)
 }
 
-// prepareUpstreamHeaders removes whatever identity headers the client sent,
-// sets the verified ones, and drops the credentials unless the route
-// forwards them.
+// prepareUpstreamHeaders removes whatever identity headers the client sent
+// — in any spelling a server might fold into the same name, such as
+// X_Authgate_Subject — sets the verified ones, and drops the credentials
+// unless the route forwards them. The reverse proxy copies the identity
+// headers again after removing hop-by-hop headers (see newProxy), so a
+// client's "Connection: X-Authgate-Subject" cannot strip them.
 func (g *Gateway) prepareUpstreamHeaders(h http.Header, d *authgate.Decision, forwardCredentials bool) {
+	ih := g.cfg.IdentityHeaders
+	reserved := ih.names()
 	for name := range h {
-		if strings.HasPrefix(name, "X-Authgate-") {
+		folded := strings.ToLower(strings.ReplaceAll(name, "_", "-"))
+		if strings.HasPrefix(folded, "x-authgate-") || strings.Contains(name, "_") && matchesAny(folded, reserved[:]) {
 			delete(h, name)
 		}
 	}
-	ih := g.cfg.IdentityHeaders
-	h.Del(ih.Subject)
-	h.Del(ih.Method)
-	h.Del(ih.Scopes)
+	for _, n := range reserved {
+		h.Del(n)
+	}
 	if !forwardCredentials {
 		h.Del("Authorization")
 		h.Del(g.cfg.APIKeyHeader)
@@ -53,13 +58,23 @@ func (g *Gateway) prepareUpstreamHeaders(h http.Header, d *authgate.Decision, fo
 	setIdentity(h, ih, d.Principal)
 }
 
-// setIdentity sets every identity header, the scopes one even when empty:
-// forward-auth proxies copy only the headers present in our answer, so a
-// header we left out could be one the client sent itself.
+func matchesAny(folded string, names []string) bool {
+	for _, n := range names {
+		if strings.EqualFold(folded, n) {
+			return true
+		}
+	}
+	return false
+}
+
+// setIdentity sets every identity header, even when empty: forward-auth
+// proxies copy only the headers present in our answer, so a header we left
+// out could be one the client sent itself.
 func setIdentity(h http.Header, ih IdentityHeaders, p *authgate.Principal) {
 	h.Set(ih.Subject, headerSafe(p.Subject))
 	h.Set(ih.Method, string(p.Method))
 	h.Set(ih.Scopes, headerSafe(strings.Join(p.Scopes, " ")))
+	h.Set(ih.Issuer, headerSafe(p.Issuer))
 }
 
 // headerSafe drops control characters, which a token's claims may hold but
@@ -83,6 +98,12 @@ func (g *Gateway) newProxy(t RouteTarget) *httputil.ReverseProxy {
 	return &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.SetURL(t.Upstream)
+			// Hop-by-hop headers, and any header the client listed in
+			// Connection, are gone from Out by now; restore ours.
+			names := g.cfg.IdentityHeaders.names()
+			for _, n := range append(names[:], "X-Request-Id") {
+				pr.Out.Header[n] = pr.In.Header[n]
+			}
 			if !g.trusted(peerAddr(pr.In)) {
 				pr.SetXForwarded()
 				return

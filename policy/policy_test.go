@@ -94,3 +94,50 @@ func TestAuthorize(t *testing.T) {
 		})
 	}
 }
+
+func TestNonCanonicalPaths(t *testing.T) {
+	for path, bad := range map[string]bool{
+		"/":                   false,
+		"/orders/7":           false,
+		"/a%20b/c":            false,
+		"/files/a%2Eb":        false, // an encoded dot inside a name is harmless
+		"/orders/":            false,
+		"/admin/../x":         true,
+		"/./admin":            true,
+		"/admin//x":           true,
+		"/%2e%2e/admin":       true,
+		"/admin%2Fx":          true,
+		"/admin%2fx":          true,
+		"/admin%5Cx":          true,
+		"/public\\..\\admin":  true,
+		"/admin;jsessionid=1": true,
+		"/a%00b":              true,
+		"/a%zz":               true,
+		"relative":            true,
+	} {
+		if got := NonCanonical(path) != ""; got != bad {
+			t.Errorf("NonCanonical(%q) refuses = %v, want %v", path, got, bad)
+		}
+	}
+}
+
+func TestCanonicalHost(t *testing.T) {
+	for in, want := range map[string]string{
+		"API.Example.com":       "api.example.com",
+		"api.example.com.":      "api.example.com",
+		"api.example.com.:8443": "api.example.com",
+		"[::1]:8080":            "::1",
+		"[::1]":                 "::1",
+		"192.0.2.1:80":          "192.0.2.1",
+	} {
+		if got := CanonicalHost(in); got != want {
+			t.Errorf("CanonicalHost(%q) = %q, want %q", in, got, want)
+		}
+	}
+	r := NewTable([]*Route{{Name: "v6", Host: "::1", Path: "/"}, {Name: "secure", Host: "secure.test", Path: "/"}, {Name: "any", Path: "/"}})
+	for host, want := range map[string]string{"[::1]:8080": "v6", "secure.test.": "secure", "secure.test.:80": "secure"} {
+		if got := r.Match(host, "/"); got == nil || got.Name != want {
+			t.Errorf("Match(%q) = %v, want %s", host, got, want)
+		}
+	}
+}

@@ -75,7 +75,7 @@ func hostRank(h string) int {
 // Match returns the route for host and path, or nil. The path is cleaned
 // first so that "/public/../admin" cannot borrow the rules of "/public".
 func (t *Table) Match(host, p string) *Route {
-	host = stripPort(strings.ToLower(host))
+	host = CanonicalHost(host)
 	p = CleanPath(p)
 	for _, r := range t.routes {
 		if hostMatches(r.Host, host) && pathMatches(r.Path, p) {
@@ -99,13 +99,6 @@ func CleanPath(p string) string {
 		c += "/"
 	}
 	return c
-}
-
-func stripPort(h string) string {
-	if i := strings.LastIndexByte(h, ':'); i >= 0 && !strings.HasSuffix(h, "]") {
-		return h[:i]
-	}
-	return strings.Trim(h, "[]")
 }
 
 func hostMatches(pattern, host string) bool {

@@ -21,6 +21,8 @@ const (
 	BasicCharactersInvalid Code = "basic_characters_invalid"
 	ForwardAuthUntrusted   Code = "forward_auth_untrusted"
 	ForwardedConflict      Code = "forwarded_headers_conflict"
+	ForwardedMissing       Code = "forwarded_headers_missing"
+	PathNotCanonical       Code = "path_not_canonical"
 
 	// password
 	InvalidCredentials Code = "invalid_credentials"
@@ -38,6 +40,7 @@ const (
 	APIKeyRevoked     Code = "api_key_revoked"
 	KeyRotated        Code = "key_rotated"
 	APIKeyExpired     Code = "api_key_expired"
+	APIKeyInBasic     Code = "api_key_in_basic"
 
 	// token
 	TokenMalformed        Code = "token_malformed"
@@ -135,6 +138,15 @@ var catalogue = []Reason{
 		Message: "The headers that describe the original request (X-Forwarded-Uri, X-Original-URI, X-Forwarded-Method, ...) disagree, so the gateway cannot tell which request to decide.",
 		Hint:    "Admins: make the proxy set X-Forwarded-Method, -Host and -Uri itself, overriding whatever the client sent (see docs/forward-auth.md)."},
 
+	{Code: ForwardedMissing, Status: 400, Category: "request", Visibility: Public,
+		Title:   "Forwarded headers missing",
+		Message: "The forward-auth call does not say which request to decide: it has no X-Forwarded-Uri, X-Original-URI or X-Original-URL header.",
+		Hint:    "Admins: make the proxy set X-Forwarded-Method, -Host and -Uri on its call to /.authgate/verify (see docs/forward-auth.md)."},
+	{Code: PathNotCanonical, Status: 400, Category: "request", Visibility: Public,
+		Title:   "Path not canonical",
+		Message: "The request path has dot segments, doubled slashes, encoded slashes or dots, backslashes, semicolons or NUL, which servers resolve differently.",
+		Hint:    "Send the plain path (e.g. /orders/7 rather than /public/../orders/7 or /orders%2F7); a gateway cannot safely decide a path the application may read differently."},
+
 	// ---- password ----
 	{Code: InvalidCredentials, Status: 401, Category: "password", Visibility: Public,
 		Title:   "Invalid credentials",
@@ -186,6 +198,10 @@ var catalogue = []Reason{
 		Title:   "API key rotated out",
 		Message: "This API key was replaced by a newer key and its overlap period has ended.",
 		Hint:    "Use the key that replaced it; the admin can see which one with `authgate explain` or `authgate keys list`."},
+	{Code: APIKeyInBasic, Status: 401, Category: "api_key", Visibility: Public,
+		Title:   "API key sent as a user name",
+		Message: "The Basic credentials carry an API key of this gateway as the user name.",
+		Hint:    "Send the key in the X-API-Key header or as `Authorization: ApiKey <key>`, on a route that accepts api_key."},
 	{Code: APIKeyExpired, Status: 401, Category: "api_key", Visibility: Public,
 		Title:   "API key expired",
 		Message: "This API key has passed its expiry date.",

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/authgate/authgate"
@@ -23,12 +24,26 @@ import (
 	"github.com/authgate/authgate/verify/password"
 )
 
-func newLogger(c config.Log, w io.Writer) *slog.Logger {
+// handlerFor makes the slog handlers of the configured format and level.
+func handlerFor(c config.Log) func(io.Writer) slog.Handler {
 	o := &slog.HandlerOptions{Level: c.Level}
 	if c.Format == config.LogText {
-		return slog.New(slog.NewTextHandler(w, o))
+		return func(w io.Writer) slog.Handler { return slog.NewTextHandler(w, o) }
 	}
-	return slog.New(slog.NewJSONHandler(w, o))
+	return func(w io.Writer) slog.Handler { return slog.NewJSONHandler(w, o) }
+}
+
+// lockedWriter serialises writes from the gateway's logger and the
+// decision recorder's buffer, so lines never interleave.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 // LoadSecretKey reads the gateway's own 32-byte key from the data

@@ -64,6 +64,8 @@ func TestProxyForwardsIdentityNotCredentials(t *testing.T) {
 	hdr.Set("X-Authgate-Subject", "root")
 	hdr.Set("X-Authgate-Scopes", "admin")
 	hdr.Set("X-Authgate-Anything", "spoofed")
+	hdr["X_Authgate_Subject"] = []string{"root"}                          // CGI servers fold _ into -
+	hdr["Connection"] = []string{"X-Authgate-Subject, X-Authgate-Scopes"} // would strip ours after we set them
 	hdr.Set("X-Forwarded-For", "203.0.113.9")
 	resp, body := h.do("GET", "/v/x", hdr)
 	if resp.StatusCode != 200 {
@@ -75,6 +77,8 @@ func TestProxyForwardsIdentityNotCredentials(t *testing.T) {
 		"X-Authgate-Method":   "basic",
 		"X-Authgate-Scopes":   "read write",
 		"X-Authgate-Anything": "",
+		"X_authgate_subject":  "",
+		"X-Authgate-Issuer":   "",
 		"Authorization":       "",
 		"X-Forwarded-Host":    "api.test",
 		"X-Forwarded-Proto":   "http",
@@ -95,6 +99,9 @@ func TestProxyForwardsCredentialsOnlyWhenTheRouteSaysSo(t *testing.T) {
 		resp, body := h.do("GET", path, bearer(tok))
 		if resp.StatusCode != 200 {
 			t.Fatalf("%s: status %d", path, resp.StatusCode)
+		}
+		if iss := upstreamHeaders(t, body).Get("X-Authgate-Issuer"); iss != "corp" {
+			t.Errorf("%s: upstream saw X-Authgate-Issuer %q, want corp", path, iss)
 		}
 		if got := upstreamHeaders(t, body).Get("Authorization"); got != want {
 			t.Errorf("%s: upstream saw an Authorization header: %v, want one: %v", path, got != "", want != "")
@@ -168,7 +175,7 @@ func TestForwardAuthEndpoint(t *testing.T) {
 		{"nginx-style X-Original-URI → the same decision", http.Header{"X-Forwarded-Host": {"api.test"}, "X-Original-Uri": {"/v/orders"}, "X-Api-Key": {key.Key}}, 200, ""},
 		{"a full X-Original-URL names host and path", http.Header{"X-Original-Url": {"https://api.test/v/x"}, "X-Api-Key": {key.Key}}, 200, ""},
 		{"no credentials → the same 401 as the proxy", http.Header{"X-Forwarded-Host": {"api.test"}, "X-Forwarded-Uri": {"/v/x"}}, 401, "credentials_missing"},
-		{"an encoded dot-dot cannot borrow another route", http.Header{"X-Forwarded-Host": {"api.test"}, "X-Forwarded-Uri": {"/v/%2e%2e/office"}, "X-Api-Key": {key.Key}}, 403, "network_not_allowed"},
+		{"an encoded dot-dot is refused, never resolved to another route", http.Header{"X-Forwarded-Host": {"api.test"}, "X-Forwarded-Uri": {"/v/%2e%2e/office"}, "X-Api-Key": {key.Key}}, 400, "path_not_canonical"},
 		{"a host with no route → 404", http.Header{"X-Forwarded-Host": {"nowhere.test"}, "X-Forwarded-Uri": {"/"}}, 404, "route_not_found"},
 		{"a client-added X-Forwarded-Uri that differs from nginx's X-Original-URI → conflict, not a choice", http.Header{"X-Forwarded-Host": {"api.test"}, "X-Original-Uri": {"/office"}, "X-Forwarded-Uri": {"/v"}, "X-Api-Key": {key.Key}}, 400, "forwarded_headers_conflict"},
 		{"two X-Forwarded-Method values that differ → conflict", http.Header{"X-Forwarded-Host": {"api.test"}, "X-Forwarded-Uri": {"/v"}, "X-Forwarded-Method": {"GET", "DELETE"}, "X-Api-Key": {key.Key}}, 400, "forwarded_headers_conflict"},

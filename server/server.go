@@ -56,7 +56,8 @@ func New(cfg *config.Config, opts Options) (_ *Server, err error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	s := &Server{cfg: cfg, logger: newLogger(cfg.Log, opts.LogOutput)}
+	out := &lockedWriter{w: opts.LogOutput}
+	s := &Server{cfg: cfg, logger: slog.New(handlerFor(cfg.Log)(out))}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("cannot create the data directory: %w — check the permissions of data_dir %s", err, cfg.DataDir)
 	}
@@ -78,7 +79,7 @@ func New(cfg *config.Config, opts Options) (_ *Server, err error) {
 		return nil, err
 	}
 	s.starters = starters
-	s.recorder = signinlog.New(s.logger, cfg.Log.KeepLast)
+	s.recorder = signinlog.New(signinlog.RecorderOptions{Output: out, Handler: handlerFor(cfg.Log), Keep: cfg.Log.KeepLast})
 	s.engine = &decision.Engine{
 		Routes:         policyTable(cfg),
 		Extractor:      extractor(cfg),
@@ -92,7 +93,8 @@ func New(cfg *config.Config, opts Options) (_ *Server, err error) {
 		Targets:        targets(cfg),
 		TrustedProxies: cfg.TrustedProxies,
 		IdentityHeaders: gateway.IdentityHeaders{
-			Subject: cfg.IdentityHeaders.Subject, Method: cfg.IdentityHeaders.Method, Scopes: cfg.IdentityHeaders.Scopes,
+			Subject: cfg.IdentityHeaders.Subject, Method: cfg.IdentityHeaders.Method,
+			Scopes: cfg.IdentityHeaders.Scopes, Issuer: cfg.IdentityHeaders.Issuer,
 		},
 		APIKeyHeader: cfg.APIKeys.Header,
 		Realm:        cfg.Realm,

@@ -6,9 +6,12 @@
 package signinlog
 
 import (
+	"bufio"
 	"context"
+	"io"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/authgate/authgate"
@@ -18,6 +21,7 @@ import (
 // Recorder is an authgate.EventSink.
 type Recorder struct {
 	logger *slog.Logger
+	out    *bufio.Writer // under logger; flushed whenever the queue empties
 	ch     chan item
 	done   chan struct{}
 
@@ -25,19 +29,42 @@ type Recorder struct {
 	ring []*authgate.Decision
 	next int
 	full bool
+
+	// closing guards ch: Record holds it for reading, Close for writing,
+	// so a request that outlives the shutdown timeout cannot send on a
+	// closed channel.
+	closing sync.RWMutex
+	closed  bool
+	late    atomic.Int64 // decisions recorded after Close
 }
 
-// New starts a recorder that keeps the last keep decisions. logger may be
-// nil to keep decisions in memory only.
-func New(logger *slog.Logger, keep int) *Recorder {
-	if keep < 1 {
-		keep = 1
-	}
+// RecorderOptions configure a Recorder.
+type RecorderOptions struct {
+	// Output receives one log line per decision; nil keeps decisions in
+	// memory only. Lines are buffered and written by the recorder's own
+	// goroutine, so share Output with other loggers only through a writer
+	// that serialises writes.
+	Output io.Writer
+	// Handler makes the slog handler that formats the lines (JSON or
+	// text); slog.NewJSONHandler when nil.
+	Handler func(io.Writer) slog.Handler
+	// Keep is how many recent decisions stay in memory.
+	Keep int
+}
+
+// New starts a recorder.
+func New(opts RecorderOptions) *Recorder {
 	r := &Recorder{
-		logger: logger,
-		ch:     make(chan item, 8192),
-		done:   make(chan struct{}),
-		ring:   make([]*authgate.Decision, keep),
+		ch:   make(chan item, 8192),
+		done: make(chan struct{}),
+		ring: make([]*authgate.Decision, max(opts.Keep, 1)),
+	}
+	if opts.Output != nil {
+		if opts.Handler == nil {
+			opts.Handler = func(w io.Writer) slog.Handler { return slog.NewJSONHandler(w, nil) }
+		}
+		r.out = bufio.NewWriterSize(opts.Output, 64<<10)
+		r.logger = slog.New(opts.Handler(r.out))
 	}
 	go r.run()
 	return r
@@ -45,7 +72,18 @@ func New(logger *slog.Logger, keep int) *Recorder {
 
 // Record queues d. It blocks only when the queue of 8192 decisions is full,
 // so that no decision is silently lost.
-func (r *Recorder) Record(d *authgate.Decision) { r.ch <- item{d: d} }
+func (r *Recorder) Record(d *authgate.Decision) {
+	r.closing.RLock()
+	defer r.closing.RUnlock()
+	if r.closed {
+		r.late.Add(1)
+		return
+	}
+	r.ch <- item{d: d}
+}
+
+// Late counts decisions recorded after Close, which were not kept.
+func (r *Recorder) Late() int64 { return r.late.Load() }
 
 // item is a queued decision, or a flush marker.
 type item struct {
@@ -55,15 +93,26 @@ type item struct {
 
 // Flush returns once every decision recorded before it was written.
 func (r *Recorder) Flush() {
+	r.closing.RLock()
+	if r.closed {
+		r.closing.RUnlock()
+		return
+	}
 	c := make(chan struct{})
 	r.ch <- item{flushed: c}
+	r.closing.RUnlock()
 	<-c
 }
 
-// Close writes every queued decision and stops. Record must not be called
-// after Close.
+// Close writes every queued decision and stops. Decisions recorded later
+// are counted (Late) and dropped.
 func (r *Recorder) Close() {
-	close(r.ch)
+	r.closing.Lock()
+	if !r.closed {
+		r.closed = true
+		close(r.ch)
+	}
+	r.closing.Unlock()
 	<-r.done
 }
 
@@ -71,6 +120,7 @@ func (r *Recorder) run() {
 	defer close(r.done)
 	for it := range r.ch {
 		if it.flushed != nil {
+			r.flush()
 			close(it.flushed)
 			continue
 		}
@@ -82,7 +132,17 @@ func (r *Recorder) run() {
 		r.mu.Unlock()
 		if r.logger != nil {
 			r.log(d)
+			if len(r.ch) == 0 {
+				r.flush()
+			}
 		}
+	}
+	r.flush()
+}
+
+func (r *Recorder) flush() {
+	if r.out != nil {
+		r.out.Flush()
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"strings"
 	"testing"
@@ -22,7 +23,7 @@ func decision(id string) *authgate.Decision {
 }
 
 func TestRecorderKeepsTheLastDecisionsAndFindsThemByRequestID(t *testing.T) {
-	r := New(nil, 3)
+	r := New(RecorderOptions{Keep: 3})
 	for i := range 5 {
 		r.Record(decision(fmt.Sprint("req-", i)))
 	}
@@ -44,7 +45,7 @@ func TestRecorderKeepsTheLastDecisionsAndFindsThemByRequestID(t *testing.T) {
 
 func TestJSONLogLineHasTheTraceAsAnArray(t *testing.T) {
 	var buf bytes.Buffer
-	r := New(slog.New(slog.NewJSONHandler(&buf, nil)), 10)
+	r := New(RecorderOptions{Output: &buf, Keep: 10})
 	r.Record(decision("req-1"))
 	r.Close()
 	var line struct {
@@ -65,12 +66,43 @@ func TestJSONLogLineHasTheTraceAsAnArray(t *testing.T) {
 
 func TestTextLogLineIsReadable(t *testing.T) {
 	var buf bytes.Buffer
-	r := New(slog.New(slog.NewTextHandler(&buf, nil)), 10)
+	r := New(RecorderOptions{Output: &buf, Handler: func(w io.Writer) slog.Handler { return slog.NewTextHandler(w, nil) }, Keep: 10})
 	r.Record(decision("req-1"))
 	r.Close()
 	for _, want := range []string{`checks="jwt.exp fail: expired 312 s ago"`, `token="alg=ES256 kid=k1 exp=2023-11-14T22:13:20Z"`} {
 		if !strings.Contains(buf.String(), want) {
 			t.Errorf("text line lacks %s:\n%s", want, buf.String())
 		}
+	}
+}
+
+func TestTraceJSONMatchesEncodingJSON(t *testing.T) {
+	checks := []authgate.Check{
+		{Name: "a", Result: authgate.Pass, Detail: "quote \" backslash \\ newline \n tab \t ctl \x01 ünï 🔑 <html> &"},
+		{Name: "b", Result: authgate.Fail, Detail: "bad utf8 \xff\xfe end", Reason: reason.TokenExpired},
+		{Name: "c", Result: authgate.Skip},
+	}
+	got, _ := trace(checks).MarshalJSON()
+	var back []authgate.Check
+	if err := json.Unmarshal(got, &back); err != nil {
+		t.Fatalf("%v: %s", err, got)
+	}
+	want := append([]authgate.Check(nil), checks...)
+	want[1].Detail = "bad utf8 \ufffd\ufffd end"
+	for i := range want {
+		if back[i] != want[i] {
+			t.Errorf("check %d round-tripped as %+v, want %+v", i, back[i], want[i])
+		}
+	}
+}
+
+func TestRecordAfterCloseIsCountedNotAPanic(t *testing.T) {
+	r := New(RecorderOptions{Keep: 2})
+	r.Close()
+	r.Record(decision("late"))
+	r.Flush()
+	r.Close()
+	if r.Late() != 1 {
+		t.Errorf("Late = %d, want 1", r.Late())
 	}
 }

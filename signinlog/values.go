@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/authgate/authgate"
 )
@@ -12,7 +13,61 @@ import (
 // one readable line in text logs.
 type trace []authgate.Check
 
-func (t trace) MarshalJSON() ([]byte, error) { return json.Marshal([]authgate.Check(t)) }
+// MarshalJSON writes the checks without reflection: this runs for every
+// decision.
+func (t trace) MarshalJSON() ([]byte, error) {
+	b := make([]byte, 0, 128*len(t)+2)
+	b = append(b, '[')
+	for i, c := range t {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"check":`...)
+		b = appendJSONString(b, c.Name)
+		b = append(b, `,"result":`...)
+		b = appendJSONString(b, string(c.Result))
+		if c.Detail != "" {
+			b = append(b, `,"detail":`...)
+			b = appendJSONString(b, c.Detail)
+		}
+		if c.Reason != "" {
+			b = append(b, `,"reason":`...)
+			b = appendJSONString(b, string(c.Reason))
+		}
+		b = append(b, '}')
+	}
+	return append(b, ']'), nil
+}
+
+// appendJSONString appends s as a JSON string, escaping what RFC 8259
+// requires and replacing invalid UTF-8.
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '"' || c == '\\':
+				b = append(b, '\\', c)
+			case c < 0x20:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			default:
+				b = append(b, c)
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, `\ufffd`...)
+		} else {
+			b = append(b, s[i:i+size]...)
+		}
+		i += size
+	}
+	return append(b, '"')
+}
 
 func (t trace) MarshalText() ([]byte, error) {
 	var b strings.Builder

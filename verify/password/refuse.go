@@ -31,6 +31,14 @@ func (v *Verifier) refuse(vd authgate.Verdict, u authgate.User, known bool, pass
 	if !v.opts.DetectSlips {
 		return v.finish(vd, known, u, nil, -1)
 	}
+	if n := v.waiting.Load(); n > 0 {
+		// Under a burst, slips are a luxury: each probe is a whole hash,
+		// and others wait for the slot. The count still depends only on
+		// the load, never on the user.
+		vd.Checks = append(vd.Checks, authgate.Checkf("password.slips", authgate.Skip,
+			"not looked for: %d check(s) waiting for a hashing slot", n))
+		return v.finish(vd, known, u, nil, -1)
+	}
 	probes := v.probes(u, known, password)
 	match := -1
 	for i, p := range probes {

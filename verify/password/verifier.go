@@ -12,11 +12,15 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"strconv"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/authgate/authgate"
 	"github.com/authgate/authgate/passhash"
 	"github.com/authgate/authgate/reason"
+	"github.com/authgate/authgate/verify/apikey"
 )
 
 // Options configure a Verifier. Zero values select the documented defaults.
@@ -56,6 +60,10 @@ type Verifier struct {
 	cache *cache
 	// verifyHash is passhash.Verify; tests wrap it to count computations.
 	verifyHash func(encoded, password string) (bool, error)
+	floor      floor
+	waiting    atomic.Int32 // checks queued for a hashing slot
+	// sleep is pad; tests record the padding instead of waiting.
+	sleep func(context.Context, time.Duration)
 }
 
 // New returns a Verifier that looks users up in users. It computes the
@@ -93,6 +101,7 @@ func New(users authgate.UserStore, opts Options) *Verifier {
 		sem:        make(chan struct{}, opts.MaxConcurrent),
 		cache:      newCache(opts.CacheKey, defaultCacheSize),
 		verifyHash: passhash.Verify,
+		sleep:      pad,
 	}
 }
 
@@ -104,7 +113,16 @@ func (v *Verifier) Method() authgate.Method { return authgate.MethodBasic }
 // not answer (store_unavailable) or no hashing slot frees up in time
 // (password_check_busy).
 func (v *Verifier) Verify(ctx context.Context, c authgate.Credential) (authgate.Verdict, error) {
-	vd := authgate.Verdict{Claimed: c.Username}
+	if id, _, ok := apikey.Parse(c.Username); ok {
+		// A client that sends "-u KEY:" puts the key where a name goes;
+		// name only its id, never the key.
+		return authgate.Verdict{Claimed: id, Reason: reason.APIKeyInBasic, Checks: []authgate.Check{{
+			Name: "password.user", Result: authgate.Fail, Reason: reason.APIKeyInBasic,
+			Detail: "the user name is API key " + id + " (the key itself is not recorded)",
+		}}}, nil
+	}
+	name := authgate.LoggableName(c.Username)
+	vd := authgate.Verdict{Claimed: name}
 	u, err := v.users.User(ctx, c.Username)
 	known := err == nil
 	var id [sha256.Size]byte
@@ -125,18 +143,31 @@ func (v *Verifier) Verify(ctx context.Context, c authgate.Credential) (authgate.
 		vd.Checks = append(vd.Checks, authgate.Check{Name: "password.cache", Result: authgate.Skip, Detail: "not verified recently"})
 	case errors.Is(err, authgate.ErrNotFound):
 		vd.Checks = append(vd.Checks, authgate.Check{Name: "password.user", Result: authgate.Fail,
-			Reason: reason.UserUnknown, Detail: fmt.Sprintf("no user named %q", c.Username)})
+			Reason: reason.UserUnknown, Detail: "no user named " + quoteName(name)})
 	default:
 		vd.Checks = append(vd.Checks, authgate.Checkf("password.user", authgate.Skip, "user store did not answer"))
-		return vd, authgate.Unavailable(reason.StoreUnavailable, time.Second, fmt.Errorf("looking up user %q: %w", c.Username, err))
+		return vd, authgate.Unavailable(reason.StoreUnavailable, time.Second, fmt.Errorf("looking up user %s: %w", quoteName(name), err))
 	}
 
 	if err := v.acquire(ctx); err != nil {
 		vd.Checks = append(vd.Checks, authgate.Checkf("password.hash", authgate.Skip, "not checked: %v", err))
 		return vd, authgate.Unavailable(reason.PasswordCheckBusy, time.Second, err)
 	}
-	defer v.release()
+	start := time.Now()
+	vd, err = v.check(vd, u, known, c.Secret, id)
+	v.release()
+	if vd.Reason != "" && err == nil {
+		// Padded after the hashing slot is free: waiting costs no CPU.
+		v.sleep(ctx, v.floor.wait(time.Since(start), time.Now()))
+	}
+	return vd, err
+}
 
+// check hashes the presented password against the user's hash (the dummy
+// for an unknown user) and, on failure, looks for slips. The caller holds a
+// hashing slot.
+func (v *Verifier) check(vd authgate.Verdict, u authgate.User, known bool, password string, id [sha256.Size]byte) (authgate.Verdict, error) {
+	c := authgate.Credential{Secret: password}
 	target := v.dummy
 	if known {
 		target = u.PasswordHash
@@ -155,6 +186,13 @@ func (v *Verifier) Verify(ctx context.Context, c authgate.Credential) (authgate.
 	return v.refuse(vd, u, known, c.Secret), nil
 }
 
+func quoteName(n string) string {
+	if strings.HasPrefix(n, "(") {
+		return n
+	}
+	return strconv.Quote(n)
+}
+
 // allow completes a verdict for a verified user.
 func (v *Verifier) allow(vd authgate.Verdict, u authgate.User) authgate.Verdict {
 	vd.Principal = authgate.Principal{Subject: u.Name, Method: authgate.MethodBasic, Scopes: u.Scopes}
@@ -168,6 +206,8 @@ func (v *Verifier) acquire(ctx context.Context) error {
 		return nil
 	default:
 	}
+	v.waiting.Add(1)
+	defer v.waiting.Add(-1)
 	t := time.NewTimer(v.opts.QueueTimeout)
 	defer t.Stop()
 	select {
