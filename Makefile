@@ -22,7 +22,10 @@ fuzz:
 build:
 	$(GO) build -o bin/authgate ./cmd/authgate
 
-# Throughput and latency of the gateway against a bare reverse proxy, on
-# loopback; prints ratios (see docs/benchmarks.md).
+# Throughput and latency of the gateway against a bare reverse proxy and
+# the upstream itself, on loopback; prints ratios against targets (see
+# docs/benchmarks.md). About 3 minutes. Extra flags: make bench
+# BENCHFLAGS='-json' (or -duration 3s, -run REGEXP, -cpuprofile FILE, -keep).
+BENCHFLAGS ?=
 bench: build
-	$(GO) run ./bench -binary bin/authgate
+	$(GO) run ./bench -binary bin/authgate $(BENCHFLAGS)

@@ -1,0 +1,43 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+)
+
+// gatewayConfig returns the gateway's configuration for a run: one route
+// in front of the upstream accepting every measured method, one issuer per
+// algorithm, and otherwise the product's defaults. The decision log stays
+// at its default info level, one line per request, because writing it is
+// part of what a request costs; the harness sends it to a file.
+// listen uses port 0: the gateway logs the address it got. logLevel is
+// "info" but for experiments (-log-level) that price the log itself.
+func gatewayConfig(upstreamURL, logLevel string, issuers []*issuer) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, `# Written by the authgate bench harness (bench/config.go) for one run.
+listen: 127.0.0.1:0
+data_dir: .
+realm: bench
+log:
+  format: json
+  level: info
+
+issuers:
+`)
+	for _, is := range issuers {
+		fmt.Fprintf(&b, `  - name: %s
+    issuer: %s
+    jwks_file: %s
+    audiences: [%s]
+    algorithms: [%s]
+`, is.Name, is.Issuer, is.JWKSFile(), benchAudience, is.Alg)
+	}
+	fmt.Fprintf(&b, `
+routes:
+  - name: bench
+    path: /
+    upstream: %s
+    accept: [api_key, bearer, basic]
+`, upstreamURL)
+	return b.String()
+}
