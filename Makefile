@@ -18,6 +18,7 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzAuthorization$$' -fuzztime=$(FUZZTIME) ./credential
 	$(GO) test -run='^$$' -fuzz='^FuzzVerify$$' -fuzztime=$(FUZZTIME) ./verify/jwt
 	$(GO) test -run='^$$' -fuzz='^FuzzVerifyParts$$' -fuzztime=$(FUZZTIME) ./verify/jwt
+	$(GO) test -run='^$$' -fuzz='^FuzzChallenges$$' -fuzztime=$(FUZZTIME) ./doctor
 
 build:
 	$(GO) build -o bin/authgate ./cmd/authgate
