@@ -3,11 +3,19 @@
 GO ?= go
 FUZZTIME ?= 10s
 
-.PHONY: test vet fuzz bench build
+.PHONY: test test-disruptive vet fuzz bench build
 
 test: vet
 	$(GO) test -race -count=1 ./...
 	$(MAKE) fuzz
+	$(MAKE) test-disruptive
+
+# Tests that stop and restart the machine's PostgreSQL server must run alone,
+# after everything else; they run when AUTHGATE_TEST_POSTGRES names it.
+test-disruptive:
+	@if [ -n "$$AUTHGATE_TEST_POSTGRES" ]; then \
+	  AUTHGATE_DISRUPTIVE=1 $(GO) test -count=1 -p 1 -run 'TestPostgresServerStopAndStart' -v ./signinlog; \
+	else echo "skipping the PostgreSQL stop/start test: set AUTHGATE_TEST_POSTGRES (.ci/run does)"; fi
 
 vet:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

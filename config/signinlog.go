@@ -10,6 +10,9 @@ import (
 const (
 	LogStoreSQLite   = "sqlite"
 	LogStorePostgres = "postgres"
+	// LogStoreNone keeps no durable sign-in log: decisions stay in memory
+	// and in the log lines only.
+	LogStoreNone = "none"
 )
 
 // Defaults of the sign-in log and the admin API.
@@ -27,10 +30,10 @@ func (d *decoder) signInLog(s *section, l *Log, dataDir string) {
 	l.Store = LogStoreSQLite
 	if v, n := s.str("store", "sqlite"); n != nil {
 		switch v {
-		case LogStoreSQLite, LogStorePostgres:
+		case LogStoreSQLite, LogStorePostgres, LogStoreNone:
 			l.Store = v
 		default:
-			d.add(n.Line, oneOf(v, []string{LogStoreSQLite, LogStorePostgres}), "unknown log.store %q", v)
+			d.add(n.Line, oneOf(v, []string{LogStoreSQLite, LogStorePostgres, LogStoreNone}), "unknown log.store %q", v)
 		}
 	}
 	l.SQLite = d.resolvePath("log.sqlite", DefaultLogSQLite, 0, dataDir)

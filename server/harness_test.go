@@ -57,6 +57,9 @@ const harnessConfig = `
 listen: 127.0.0.1:0
 data_dir: {{DATA}}
 realm: test
+admin:
+  listen: 127.0.0.1:0
+  token: test-admin-token-0123456789
 passwords:
   argon2: {memory_kib: 1024, iterations: 1, parallelism: 1}
   max_concurrent_hashes: 1

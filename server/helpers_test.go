@@ -11,9 +11,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/authgate/authgate"
 	"github.com/authgate/authgate/reason"
+	"github.com/authgate/authgate/signinlog"
+	"github.com/authgate/authgate/sqlite"
 )
 
 func ecdsaKey() (*ecdsa.PrivateKey, error) { return ecdsa.GenerateKey(elliptic.P256(), rand.Reader) }
@@ -104,4 +107,38 @@ func assertNoSecrets(t *testing.T, h *harness, secrets []string) {
 		}
 		return nil
 	})
+}
+
+// flushLog waits until every decision taken so far is in the durable
+// sign-in log.
+func (h *harness) flushLog(t *testing.T) {
+	t.Helper()
+	h.srv.Recorder().Flush()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		// The writer batches every few milliseconds; poll the store, bounded.
+		n, err := h.srv.Events().Stats(t.Context(), signinlog.Filter{}, signinlog.ByReason)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var total int64
+		for _, c := range n {
+			total += c.Count
+		}
+		if total >= int64(len(h.srv.Recorder().Recent(1<<20))) || time.Now().After(deadline) {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// reopenEvents opens the sign-in log of a stopped harness.
+func (h *harness) reopenEvents(t *testing.T) signinlog.Store {
+	t.Helper()
+	s, err := sqlite.OpenEvents(filepath.Join(h.dataDir, "signinlog.db"), sqlite.EventOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
 }

@@ -13,8 +13,11 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sync"
 	"syscall"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/authgate/authgate"
 	"github.com/authgate/authgate/config"
@@ -36,8 +39,10 @@ type Options struct {
 type Server struct {
 	cfg      *config.Config
 	logger   *slog.Logger
+	now      func() time.Time
 	store    *sqlite.Store
 	recorder *signinlog.Recorder
+	log      *signInLog
 	engine   *decision.Engine
 	handler  *gateway.Gateway
 	starters []func(context.Context)
@@ -46,6 +51,9 @@ type Server struct {
 	http   *http.Server
 	cancel context.CancelFunc
 	served chan error
+
+	shutdown    sync.Once
+	shutdownErr error
 }
 
 // New builds every piece of the gateway. Nothing listens yet; call Start.
@@ -57,7 +65,7 @@ func New(cfg *config.Config, opts Options) (_ *Server, err error) {
 		opts.Now = time.Now
 	}
 	out := &lockedWriter{w: opts.LogOutput}
-	s := &Server{cfg: cfg, logger: slog.New(handlerFor(cfg.Log)(out))}
+	s := &Server{cfg: cfg, logger: slog.New(handlerFor(cfg.Log)(out)), now: opts.Now}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("cannot create the data directory: %w — check the permissions of data_dir %s", err, cfg.DataDir)
 	}
@@ -80,13 +88,17 @@ func New(cfg *config.Config, opts Options) (_ *Server, err error) {
 	}
 	s.starters = starters
 	s.recorder = signinlog.New(signinlog.RecorderOptions{Output: out, Handler: handlerFor(cfg.Log), Keep: cfg.Log.KeepLast})
+	if s.log, err = openSignInLog(cfg, s.recorder, s.logger, opts.Now); err != nil {
+		s.recorder.Close()
+		return nil, err
+	}
 	s.engine = &decision.Engine{
 		Routes:         policyTable(cfg),
 		Extractor:      extractor(cfg),
 		Verifiers:      verifiers,
 		FingerprintKey: key,
 		Now:            opts.Now,
-		Sink:           s.recorder,
+		Sink:           s.log.sink(),
 	}
 	s.handler = gateway.New(gateway.Config{
 		Engine:         s.engine,
@@ -110,6 +122,20 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // Store is the gateway's user and key store.
 func (s *Server) Store() *sqlite.Store { return s.store }
 
+// Events is the durable sign-in log.
+func (s *Server) Events() signinlog.Store { return s.log.events }
+
+// Metrics is the gateway's Prometheus registry.
+func (s *Server) Metrics() *prometheus.Registry { return s.log.metrics.Registry }
+
+// AdminURL is the admin API's base URL, or "" when it is off.
+func (s *Server) AdminURL() string {
+	if s.log.adminLn == nil {
+		return ""
+	}
+	return "http://" + s.log.adminLn.Addr().String()
+}
+
 // Recorder holds the most recent decisions.
 func (s *Server) Recorder() *signinlog.Recorder { return s.recorder }
 
@@ -132,6 +158,10 @@ func (s *Server) Start(ctx context.Context) error {
 
 // Serve serves on ln, which the Server then owns.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	if err := s.log.startAdmin(s.cfg, s.store, s.store, s.logger, s.now); err != nil {
+		ln.Close()
+		return err
+	}
 	ctx, s.cancel = context.WithCancel(ctx)
 	for _, start := range s.starters {
 		start(ctx)
@@ -144,6 +174,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn),
 	}
+	go s.log.purgeLoop(ctx, s.cfg.Log.RetentionDays, s.logger, s.now)
 	s.served = make(chan error, 1)
 	go func() { s.served <- s.http.Serve(ln) }()
 	s.logger.Info("authgate listening", "url", s.URL(), "routes", len(s.cfg.Routes), "config", s.cfg.File)
@@ -154,8 +185,15 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 func (s *Server) URL() string { return "http://" + s.ln.Addr().String() }
 
 // Shutdown stops accepting requests, waits for those in flight (until ctx
-// ends), writes every recorded decision and closes the store.
+// ends), writes every recorded decision and closes the store. Calling it
+// again returns the first call's result.
 func (s *Server) Shutdown(ctx context.Context) error {
+	s.shutdown.Do(func() { s.shutdownErr = s.stop(ctx) })
+	return s.shutdownErr
+}
+
+// stop does the work of Shutdown, once.
+func (s *Server) stop(ctx context.Context) error {
 	var err error
 	if s.http != nil {
 		err = s.http.Shutdown(ctx)
@@ -163,6 +201,14 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	if s.cancel != nil {
 		s.cancel()
+	}
+	// Every decided request's event goes to the store (or the spool)
+	// before the process exits.
+	// Its own deadline: the requests' may already have run out.
+	flushCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	if lerr := s.log.close(flushCtx); err == nil {
+		err = lerr
 	}
 	s.recorder.Close()
 	if cerr := s.store.Close(); err == nil {

@@ -1,8 +1,10 @@
-// Package signinlog records every decision the gateway takes. This first
-// version keeps the most recent decisions in memory, where they can be
-// looked up by request id, and writes each one as a structured log line
-// (log/slog) from a goroutine of its own, off the request path. Decisions
-// carry no secrets, so neither does anything written here.
+// Package signinlog records every decision the gateway takes. The
+// Recorder keeps the latest decisions in memory and writes one structured
+// log line for each; the Writer stores them durably through a Store
+// (sqlite.EventStore or postgres.EventStore) in batches, off the request
+// path, spooling to disk while the store is down. Filters, Explain and
+// Gather turn stored decisions into answers for admins. Decisions carry no
+// secrets, so nothing written here holds one.
 package signinlog
 
 import (

@@ -87,7 +87,7 @@ Start with:  authgate quickstart`,
 	})
 	root.AddCommand(
 		quickstartCmd(e), serveCmd(e), checkConfigCmd(e), reasonsCmd(e),
-		usersCmd(e), keysCmd(e), versionCmd(e), doctorCmd(e),
+		usersCmd(e), keysCmd(e), explainCmd(e), logCmd(e), versionCmd(e), doctorCmd(e),
 	)
 	return root
 }

@@ -1,0 +1,124 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"net"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/authgate/authgate/config"
+	"github.com/authgate/authgate/server"
+)
+
+// runGateway serves the configuration at path, sends requests, and stops
+// it, leaving the sign-in log behind; it returns the request ids.
+func runGateway(t *testing.T, path string, requests func(base string) []string) []string {
+	t.Helper()
+	cfg, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := server.New(cfg, server.Options{LogOutput: &lockedBuf{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	if err := s.Serve(context.Background(), ln); err != nil {
+		t.Fatal(err)
+	}
+	ids := requests(s.URL())
+	if err := s.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return ids
+}
+
+func get(t *testing.T, url string, user, pw string) string {
+	t.Helper()
+	req, _ := http.NewRequest("GET", url, nil)
+	req.SetBasicAuth(user, pw)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.Header.Get("X-Request-Id")
+}
+
+func TestExplainAndLogReadTheSignInLog(t *testing.T) {
+	path := writeConfig(t)
+	if code, _, e := cli(t, "old-pw\n", "users", "add", "alice", "--config", path); code != 0 {
+		t.Fatal(e)
+	}
+	if code, _, e := cli(t, "new-pw\n", "users", "set-password", "alice", "--config", path); code != 0 {
+		t.Fatal(e)
+	}
+	ids := runGateway(t, path, func(base string) []string {
+		return []string{
+			get(t, base+"/x", "alice", "new-pw"), // allowed
+			get(t, base+"/x", "alice", "old-pw"), // password_previous
+			get(t, base+"/x", "bob", "pw"),       // user_unknown
+		}
+	})
+
+	code, out, errOut := cli(t, "", "explain", ids[1], "--config", path)
+	if code != 0 {
+		t.Fatalf("explain: exit %d %s", code, errOut)
+	}
+	for _, want := range []string{"refused: password_previous", "password.previous", "Fix:", "The caller was shown invalid_credentials", "was alice's password until"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("explain output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "old-pw") || strings.Contains(out, "new-pw") {
+		t.Errorf("explain printed a password")
+	}
+	if code, _, e := cli(t, "", "explain", "no-such-request", "--config", path); code != exitError || !strings.Contains(e, "retention") {
+		t.Errorf("unknown id: exit %d %q", code, e)
+	}
+
+	code, out, _ = cli(t, "", "log", "--user", "alice", "--format", "json", "--config", path)
+	var lines []map[string]any
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+		var m map[string]any
+		if json.Unmarshal([]byte(l), &m) != nil {
+			t.Fatalf("not JSON lines: %q", out)
+		}
+		lines = append(lines, m)
+	}
+	if code != 0 || len(lines) != 2 || lines[0]["request_id"] != ids[0] || lines[1]["reason"] != "password_previous" {
+		t.Errorf("log --user alice: exit %d, %v", code, lines)
+	}
+	code, out, _ = cli(t, "", "log", "--outcome", "deny", "--config", path)
+	if code != 0 || !strings.Contains(out, "user_unknown") || strings.Contains(out, "allow") {
+		t.Errorf("log --outcome deny:\n%s", out)
+	}
+	code, out, _ = cli(t, "", "log", "--stats", "--since", "1h", "--config", path)
+	if code != 0 || !strings.Contains(out, "password_previous") || !strings.Contains(out, "total") {
+		t.Errorf("log --stats:\n%s", out)
+	}
+	if code, _, e := cli(t, "", "log", "--ip", "10.0.0.300/8", "--config", path); code != exitUsage || !strings.Contains(e, "--ip") || !strings.Contains(e, "10.0.0.0/8") {
+		t.Errorf("bad --ip: exit %d %q", code, e)
+	}
+	if code, _, e := cli(t, "", "log", "--since", "last week", "--config", path); code != exitUsage || !strings.Contains(e, "7d") {
+		t.Errorf("bad --since: exit %d %q", code, e)
+	}
+}
+
+func TestLogGenerateFillsOnlyAnEmptyLog(t *testing.T) {
+	path := writeConfig(t)
+	code, out, e := cli(t, "", "log", "generate", "--events", "2500", "--days", "2", "--config", path)
+	if code != 0 || !strings.Contains(out, "2500 made-up events") {
+		t.Fatalf("generate: exit %d %q %q", code, out, e)
+	}
+	if code, _, e := cli(t, "", "log", "generate", "--events", "10", "--config", path); code != exitUsage || !strings.Contains(e, "already holds events") {
+		t.Errorf("second generate: exit %d %q", code, e)
+	}
+	code, out, _ = cli(t, "", "log", "--stats", "--by", "route", "--config", path)
+	if code != 0 || !regexp.MustCompile(`(?m)^total\s+2500$`).MatchString(out) {
+		t.Errorf("stats after generate:\n%s", out)
+	}
+}

@@ -1,0 +1,166 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/authgate/authgate"
+	"github.com/authgate/authgate/reason"
+	"github.com/authgate/authgate/signinlog"
+)
+
+var eventColumns = []string{"time", "request_id", "route", "method", "outcome", "reason", "status", "claimed",
+	"subject", "key_id", "source", "source_ip", "user_agent", "fingerprint", "iss", "skew", "latency", "decision"}
+
+// eventRow returns the column values of d in eventColumns order.
+func eventRow(d *authgate.Decision) ([]any, error) {
+	if d == nil {
+		return nil, errors.New("nil event")
+	}
+	if y := d.Time.Year(); d.Time.IsZero() || y < 1678 || y > 2261 {
+		return nil, fmt.Errorf("event %q: time %v cannot be stored in Unix nanoseconds", d.RequestID, d.Time)
+	}
+	doc, err := json.Marshal(d)
+	if err != nil {
+		return nil, fmt.Errorf("event %q: %w", d.RequestID, err)
+	}
+	var subject, keyID, iss string
+	if d.Principal != nil {
+		subject, keyID = d.Principal.Subject, d.Principal.KeyID
+	}
+	if keyID == "" && d.Method == authgate.MethodAPIKey {
+		keyID = d.Claimed
+	}
+	if d.Token != nil {
+		iss = d.Token.Issuer
+	}
+	var source string
+	var sourceIP []byte
+	if d.Source.IsValid() {
+		source = d.Source.String()
+		b := d.Source.Unmap().As16() // As16 maps IPv4 into IPv6
+		sourceIP = b[:]
+	}
+	var skew *int64
+	if d.ClockSkew != 0 {
+		n := int64(d.ClockSkew)
+		skew = &n
+	}
+	return []any{d.Time.UnixNano(), d.RequestID, d.Route, string(d.Method), d.Outcome(), string(d.Reason),
+		int32(d.Status), d.Claimed, subject, keyID, source, sourceIP, d.UserAgent, d.Fingerprint, iss, skew,
+		int64(d.Latency), doc}, nil
+}
+
+// Write stores events with one COPY, which is atomic: all or none.
+// Encoding happens before a connection is taken.
+func (s *EventStore) Write(ctx context.Context, events []*authgate.Decision) error {
+	if len(events) == 0 {
+		return nil
+	}
+	rows := make([][]any, len(events))
+	for i, d := range events {
+		row, err := eventRow(d)
+		if err != nil {
+			return fmt.Errorf("postgres: writing events: %w", err)
+		}
+		rows[i] = row
+	}
+	err := s.pool.with(ctx, func(c *pgx.Conn) error {
+		_, err := c.CopyFrom(ctx, pgx.Identifier{"events"}, eventColumns, pgx.CopyFromRows(rows))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("postgres: writing events: %w", err)
+	}
+	return nil
+}
+
+// RecordDropped adds counts to the dropped-event counters in one upsert
+// that adds to what other gateways recorded. Zero counts are ignored; a
+// negative count is an error.
+func (s *EventStore) RecordDropped(ctx context.Context, counts map[reason.Code]int64) error {
+	var codes []string
+	var ns []int64
+	for c, n := range counts {
+		if n < 0 {
+			return fmt.Errorf("postgres: recording dropped events: negative count %d for %q", n, c)
+		}
+		if n > 0 {
+			codes = append(codes, string(c))
+		}
+	}
+	if len(codes) == 0 {
+		return nil
+	}
+	sort.Strings(codes) // one lock order for every gateway: no deadlocks
+	for _, c := range codes {
+		ns = append(ns, counts[reason.Code(c)])
+	}
+	err := s.pool.with(ctx, func(c *pgx.Conn) error {
+		_, err := c.Exec(ctx, `INSERT INTO dropped (reason, count)
+			SELECT * FROM unnest($1::text[], $2::bigint[])
+			ON CONFLICT (reason) DO UPDATE SET count = dropped.count + excluded.count`, codes, ns)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("postgres: recording dropped events: %w", err)
+	}
+	return nil
+}
+
+// Dropped returns the accumulated dropped-event counts per reason.
+func (s *EventStore) Dropped(ctx context.Context) (map[reason.Code]int64, error) {
+	out := map[reason.Code]int64{}
+	err := s.pool.with(ctx, func(c *pgx.Conn) error {
+		rows, err := c.Query(ctx, `SELECT reason, count FROM dropped`)
+		if err != nil {
+			return err
+		}
+		var code string
+		var n int64
+		_, err = pgx.ForEachRow(rows, []any{&code, &n}, func() error {
+			out[reason.Code(code)] = n
+			return nil
+		})
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: reading dropped events: %w", err)
+	}
+	return out, nil
+}
+
+// Purge deletes events older than before, PurgeBatch per statement, oldest
+// first, so writers and other gateways are never held up for long. It
+// returns how many it deleted, also when it stops early on an error or a
+// cancelled ctx.
+func (s *EventStore) Purge(ctx context.Context, before time.Time) (int64, error) {
+	var total int64
+	for {
+		if err := ctx.Err(); err != nil {
+			return total, fmt.Errorf("postgres: purging events: %w", err)
+		}
+		var n int64
+		err := s.pool.with(ctx, func(c *pgx.Conn) error {
+			tag, err := c.Exec(ctx, `DELETE FROM events WHERE id IN
+				(SELECT id FROM events WHERE time < $1 ORDER BY time LIMIT $2)`, sinceNanos(before), s.purgeBatch)
+			n = tag.RowsAffected()
+			return err
+		})
+		if err != nil {
+			return total, fmt.Errorf("postgres: purging events: %w", err)
+		}
+		total += n
+		if n < int64(s.purgeBatch) {
+			return total, nil
+		}
+	}
+}
+
+var _ signinlog.Store = (*EventStore)(nil)

@@ -1,0 +1,218 @@
+package postgres_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/authgate/authgate/postgres"
+	"github.com/authgate/authgate/reason"
+	"github.com/authgate/authgate/signinlog"
+	"github.com/authgate/authgate/signinlog/storetest"
+)
+
+// testDSN returns the server to test against, from AUTHGATE_TEST_POSTGRES.
+// Without it the test is skipped, or fails when AUTHGATE_REQUIRE_INTEGRATION=1.
+func testDSN(t testing.TB) string {
+	t.Helper()
+	dsn := os.Getenv("AUTHGATE_TEST_POSTGRES")
+	if dsn == "" {
+		msg := "PostgreSQL tests need a server: AUTHGATE_TEST_POSTGRES=postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable go test ./postgres"
+		if os.Getenv("AUTHGATE_REQUIRE_INTEGRATION") == "1" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	return dsn
+}
+
+// newDatabase creates an empty database authgate_test_<random> on the test
+// server, drops it when the test ends, and returns its DSN.
+func newDatabase(t testing.TB) string {
+	t.Helper()
+	dsn := testDSN(t)
+	ctx := context.Background()
+	admin, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatalf("connecting to %s: %v", dsn, err)
+	}
+	defer admin.Close(ctx)
+	b := make([]byte, 6)
+	rand.Read(b)
+	name := "authgate_test_" + hex.EncodeToString(b)
+	if _, err := admin.Exec(ctx, `CREATE DATABASE `+name); err != nil {
+		t.Fatalf("creating database %s: %v", name, err)
+	}
+	t.Cleanup(func() { dropDatabase(t, dsn, name) })
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatalf("AUTHGATE_TEST_POSTGRES must be a postgres:// URL: %v", err)
+	}
+	u.Path = "/" + name
+	return u.String()
+}
+
+func dropDatabase(t testing.TB, dsn, name string) {
+	ctx := context.Background()
+	admin, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Errorf("dropping database %s: %v", name, err)
+		return
+	}
+	defer admin.Close(ctx)
+	if _, err := admin.Exec(ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+		WHERE datname = $1 AND pid <> pg_backend_pid()`, name); err != nil {
+		t.Errorf("dropping database %s: %v", name, err)
+	}
+	if _, err := admin.Exec(ctx, `DROP DATABASE IF EXISTS `+name); err != nil {
+		t.Errorf("dropping database %s: %v", name, err)
+	}
+}
+
+func open(t testing.TB, dsn string, opts postgres.Options) *postgres.EventStore {
+	t.Helper()
+	s, err := postgres.Open(context.Background(), dsn, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestEventStoreConformance(t *testing.T) {
+	testDSN(t)
+	storetest.Run(t, func(t *testing.T) signinlog.Store {
+		return open(t, newDatabase(t), postgres.Options{PurgeBatch: storetest.PurgeBatch})
+	})
+}
+
+func TestGatewaysStartingTogetherMigrateOnce(t *testing.T) {
+	dsn := newDatabase(t)
+	ctx := context.Background()
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() {
+			s, err := postgres.Open(ctx, dsn, postgres.Options{})
+			if err == nil {
+				s.Close()
+			}
+			errs <- err
+		}()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Errorf("Open: %v", err)
+		}
+	}
+	s := open(t, dsn, postgres.Options{}) // and once more, later
+	s.Close()
+	c, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(ctx)
+	rows, _ := c.Query(ctx, `SELECT name FROM schema_migrations ORDER BY name`)
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"migrations/0001_events.sql"}, names); diff != "" {
+		t.Errorf("recorded migrations (-want +got):\n%s", diff)
+	}
+}
+
+func TestAFailingRowRollsBackTheWholeBatch(t *testing.T) {
+	dsn := newDatabase(t)
+	ctx := context.Background()
+	s := open(t, dsn, postgres.Options{})
+	defer s.Close()
+	c, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(ctx)
+	if _, err := c.Exec(ctx, `
+		CREATE FUNCTION poison() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN
+			IF NEW.request_id = 'poison' THEN RAISE EXCEPTION 'poisoned row'; END IF;
+			RETURN NEW;
+		END $$;
+		CREATE TRIGGER poison BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION poison();`); err != nil {
+		t.Fatal(err)
+	}
+	batch := slices.Collect(signinlog.Synthetic(50, storetest.T0, time.Minute, 1))
+	batch[30].RequestID = "poison"
+	if err := s.Write(ctx, batch); err == nil {
+		t.Fatal("a batch with a failing row was written")
+	}
+	var n int
+	if err := c.QueryRow(ctx, `SELECT count(*) FROM events`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 0 {
+		t.Errorf("%d events of the failed batch were kept", n)
+	}
+	batch[30].RequestID = "cured"
+	if err := s.Write(ctx, batch); err != nil {
+		t.Errorf("the same batch without the failing row: %v", err)
+	}
+}
+
+func TestTwoGatewaysShareOneLog(t *testing.T) {
+	dsn := newDatabase(t)
+	ctx := context.Background()
+	a, b := open(t, dsn, postgres.Options{}), open(t, dsn, postgres.Options{})
+	defer a.Close()
+	defer b.Close()
+	events := slices.Collect(signinlog.Synthetic(400, storetest.T0, time.Hour, 2))
+	var wg sync.WaitGroup
+	for i, s := range []*postgres.EventStore{a, b} {
+		wg.Go(func() {
+			for j := i * 200; j < i*200+200; j += 20 {
+				if err := s.Write(ctx, events[j:j+20]); err != nil {
+					t.Error(err)
+				}
+				if err := s.RecordDropped(ctx, map[reason.Code]int64{reason.TokenExpired: 1, reason.PasswordWrong: 2}); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for _, s := range []*postgres.EventStore{a, b} {
+		got, _, err := s.Query(ctx, signinlog.Filter{}, signinlog.Page{Limit: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 400 {
+			t.Errorf("a gateway sees %d events, want 400", len(got))
+		}
+		dropped, err := s.Dropped(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(map[reason.Code]int64{reason.TokenExpired: 20, reason.PasswordWrong: 40}, dropped); diff != "" {
+			t.Errorf("dropped counts (-want +got):\n%s", diff)
+		}
+	}
+}
+
+func TestOpenFailsOnABadDSNOrAnUnreachableServer(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for _, dsn := range []string{"postgres://%zz", "postgres://postgres@127.0.0.1:1/x?sslmode=disable&connect_timeout=2"} {
+		if s, err := postgres.Open(ctx, dsn, postgres.Options{}); err == nil {
+			s.Close()
+			t.Errorf("Open(%q) succeeded", dsn)
+		}
+	}
+}
