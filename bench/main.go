@@ -178,6 +178,14 @@ func harness(ctx context.Context, o options, log io.Writer) (_ *Report, err erro
 		time.Sleep(250 * time.Millisecond) // let the servers settle between rows
 	}
 
+	if o.run == nil || o.run.MatchString("log-") {
+		logRows, err := measureLogPrice(ctx, binary, dir, fx, gw, load, log, &children)
+		if err != nil {
+			return nil, err
+		}
+		rep.Rows = append(rep.Rows, logRows...)
+	}
+
 	if o.isolation && (o.run == nil || o.run.MatchString("isolation")) {
 		fmt.Fprintf(log, "isolation: API-key probe idle, then beside %d wrong-password connections ...\n", o.iso.Burst)
 		res, err := measureIsolation(ctx, gw.URL, fx, o.iso)
