@@ -217,6 +217,11 @@ func (p *challengeParser) quoted() (string, error) {
 				p.i = start
 				return "", p.errorf("unterminated quoted-string")
 			}
+			// quoted-pair = "\" ( HTAB / SP / VCHAR / obs-text ): an escaped
+			// control character is as invalid as a bare one.
+			if e := p.s[p.i+1]; e != '\t' && (e < 0x20 || e == 0x7f) {
+				return "", p.errorf("control character in quoted-pair")
+			}
 			b.WriteByte(p.s[p.i+1])
 			p.i += 2
 		case c == '\t' || c >= 0x20 && c != 0x7f:

@@ -56,8 +56,10 @@ These fail, each for its own reason:
   # a valid token without the admin scope → 403 insufficient_scope
   curl -i -H 'Authorization: Bearer %[6]s' %[1]s/admin
 
-Each answer carries an X-Request-Id; the log below shows that request's decision and every check.
-The demo token expires at %[10]s. Stop with Ctrl-C.
+Each answer carries an X-Request-Id. To see why a request was refused, from another terminal:
+  go run ./cmd/authgate explain <X-Request-Id> --config %[3]s
+  go run ./cmd/authgate log --since 10m --config %[3]s
+The log below shows each decision too. The demo token expires at %[10]s. Stop with Ctrl-C.
 
 `, url, d.UpstreamURL, d.ConfigPath, d.Password, d.Key, d.Token, d.PreviousPassword, d.RotatedKey, d.ExpiredToken, d.TokenExpires.UTC().Format(time.RFC3339))
 }

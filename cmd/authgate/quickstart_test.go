@@ -96,11 +96,18 @@ read:
 	if len(tries) != 7 {
 		t.Fatalf("quickstart printed %d curl commands, want 3 that work and 4 that fail", len(tries))
 	}
+	ids := map[string]string{}
 	for _, try := range tries {
-		status, reason := runTry(t, try.command)
+		status, reason, id := runTry(t, try.command)
 		if status != try.status || reason != try.reason {
 			t.Errorf("%.60s…\n  answered %s %q, its comment says %s %q", try.command, status, reason, try.status, try.reason)
 		}
+		ids[reason] = id
+	}
+	// As the instructions say: explain a refusal from another terminal.
+	out, err := exec.Command(bin, "explain", ids["key_rotated"], "--config", filepath.Join(data, "authgate.yaml")).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "refused: key_rotated") || !strings.Contains(string(out), "and replaced by key") {
+		t.Errorf("explain %s while the gateway runs: %v\n%s", ids["key_rotated"], err, out)
 	}
 	if cfg := filepath.Join(data, "authgate.yaml"); func() bool { _, err := os.Stat(cfg); return err != nil }() {
 		t.Errorf("quickstart did not write %s", cfg)
@@ -125,18 +132,21 @@ read:
 	}
 }
 
-// runTry executes a printed curl command with curl when it is installed, and
-// otherwise sends the same request with Go; it returns the status and the
-// X-Authgate-Reason header.
-func runTry(t *testing.T, command string) (status, reason string) {
+// runTry executes a printed curl command with curl when it is installed,
+// and otherwise sends the same request with Go; it returns the status, the
+// X-Authgate-Reason header and the request id.
+func runTry(t *testing.T, command string) (status, reason, id string) {
 	t.Helper()
 	if _, err := exec.LookPath("curl"); err == nil {
-		out, err := exec.Command("bash", "-c", command+` -sS -o /dev/null -w '%{http_code} %header{x-authgate-reason}'`).Output()
+		out, err := exec.Command("bash", "-c", command+` -sS -o /dev/null -w '%{http_code} %header{x-request-id} %header{x-authgate-reason}'`).Output()
 		if err != nil {
 			t.Fatalf("%s: %v", command, err)
 		}
-		status, reason, _ = strings.Cut(strings.TrimSpace(string(out)), " ")
-		return status, reason
+		f := strings.Fields(string(out))
+		for len(f) < 3 {
+			f = append(f, "")
+		}
+		return f[0], f[2], f[1]
 	}
 	t.Logf("curl is not installed; sending the request with Go")
 	args := regexp.MustCompile(`'([^']*)'|(\S+)`).FindAllStringSubmatch(command, -1)
@@ -156,7 +166,7 @@ func runTry(t *testing.T, command string) (status, reason string) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	return resp.Status[:3], resp.Header.Get("X-Authgate-Reason")
+	return resp.Status[:3], resp.Header.Get("X-Authgate-Reason"), resp.Header.Get("X-Request-Id")
 }
 
 type lockedBuf struct {
