@@ -1,13 +1,14 @@
 package htpasswd
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"os"
 	"slices"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/authgate/authgate"
 )
@@ -18,9 +19,8 @@ import (
 type File struct {
 	path string
 
-	mu      sync.Mutex // serialises Reload
-	modTime time.Time
-	size    int64
+	mu  sync.Mutex // serialises Reload
+	sum [sha256.Size]byte
 
 	table atomic.Pointer[table]
 }
@@ -41,25 +41,23 @@ func Load(path string) (*File, error) {
 	return f, nil
 }
 
-// Reload re-reads the file if its modification time or size changed since
-// the last load, and reports whether it did. On error the previous contents
-// stay in use. Callers may call it periodically.
+// Reload re-reads the file and, if its content changed since the last
+// load, parses it again; it reports whether it did. The content is compared,
+// not the modification time, which a same-length edit within one tick of a
+// coarse file system clock would leave unchanged. On error the previous
+// contents stay in use. Callers may call it periodically.
 func (f *File) Reload() (bool, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	fi, err := os.Stat(f.path)
+	data, err := os.ReadFile(f.path)
 	if err != nil {
 		return false, fmt.Errorf("htpasswd: %w", err)
 	}
-	if f.table.Load() != nil && fi.ModTime().Equal(f.modTime) && fi.Size() == f.size {
+	sum := sha256.Sum256(data)
+	if f.table.Load() != nil && sum == f.sum {
 		return false, nil
 	}
-	r, err := os.Open(f.path)
-	if err != nil {
-		return false, fmt.Errorf("htpasswd: %w", err)
-	}
-	defer r.Close()
-	entries, err := Parse(r, f.path)
+	entries, err := Parse(bytes.NewReader(data), f.path)
 	if err != nil {
 		return false, err
 	}
@@ -68,7 +66,7 @@ func (f *File) Reload() (bool, error) {
 		t.byUser[e.User] = e
 	}
 	f.table.Store(t)
-	f.modTime, f.size = fi.ModTime(), fi.Size()
+	f.sum = sum
 	return true, nil
 }
 

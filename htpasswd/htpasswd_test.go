@@ -135,3 +135,23 @@ func TestReloadPicksUpAChangedFileAndKeepsTheOldOneOnError(t *testing.T) {
 		t.Errorf("a failed reload dropped the previous contents: %v", err)
 	}
 }
+
+func TestReloadSeesASameLengthEditWithTheSameModificationTime(t *testing.T) {
+	path := filepath.Join(t.TempDir(), ".htpasswd")
+	write(t, path, "Aladdin:"+shaOpenSesame+"\n")
+	f, err := htpasswd.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fi, _ := os.Stat(path)
+	// The same length, another user name, and the old modification time:
+	// what a quick edit looks like on a file system with a coarse clock.
+	write(t, path, "Aladdim:"+shaOpenSesame+"\n")
+	os.Chtimes(path, fi.ModTime(), fi.ModTime())
+	if changed, err := f.Reload(); !changed || err != nil {
+		t.Fatalf("Reload = %v, %v; want the edit noticed", changed, err)
+	}
+	if _, err := f.User(context.Background(), "Aladdin"); err == nil {
+		t.Errorf("the old user is still there after the edit")
+	}
+}
