@@ -153,17 +153,17 @@ func worthKnowing(d *authgate.Decision, c Context) []string {
 		switch {
 		case k.Successor != "":
 			out = append(out, fmt.Sprintf("Key %s was rotated out %s and replaced by key %s; it was presented %d time(s) since. Whoever holds it needs the new key.",
-				k.ID, ago(c.Now, k.RotatedAt), k.Successor, c.KeyUsesSinceRotation))
+				k.ID, authgate.Ago(c.Now, k.RotatedAt), k.Successor, c.KeyUsesSinceRotation))
 		case !k.RevokedAt.IsZero():
-			out = append(out, fmt.Sprintf("Key %s (owner %s) was revoked %s.", k.ID, k.Owner, ago(c.Now, k.RevokedAt)))
+			out = append(out, fmt.Sprintf("Key %s (owner %s) was revoked %s.", k.ID, k.Owner, authgate.Ago(c.Now, k.RevokedAt)))
 		case !k.ExpiresAt.IsZero() && !k.ExpiresAt.After(d.Time):
-			out = append(out, fmt.Sprintf("Key %s (owner %s) expired %s.", k.ID, k.Owner, ago(c.Now, k.ExpiresAt)))
+			out = append(out, fmt.Sprintf("Key %s (owner %s) expired %s.", k.ID, k.Owner, authgate.Ago(c.Now, k.ExpiresAt)))
 		}
 	}
 	if u := c.User; u != nil && d.Reason == reason.PasswordPrevious {
 		for _, p := range u.Previous {
 			if p.ReplacedAt.Before(d.Time) {
-				out = append(out, fmt.Sprintf("The presented password was %s's password until %s: an app or a saved-password store still uses it.", u.Name, ago(c.Now, p.ReplacedAt)))
+				out = append(out, fmt.Sprintf("The presented password was %s's password until %s: an app or a saved-password store still uses it.", u.Name, authgate.Ago(c.Now, p.ReplacedAt)))
 				break
 			}
 		}
@@ -224,25 +224,4 @@ func absDur(d time.Duration) time.Duration {
 		return -d
 	}
 	return d
-}
-
-// ago says how long before now t was, in the largest whole unit.
-func ago(now, t time.Time) string {
-	d := now.Sub(t)
-	switch {
-	case d < time.Minute:
-		return "less than a minute ago"
-	case d < time.Hour:
-		return plural(int(d/time.Minute), "minute") + " ago"
-	case d < 48*time.Hour:
-		return plural(int(d/time.Hour), "hour") + " ago"
-	}
-	return plural(int(d/(24*time.Hour)), "day") + " ago"
-}
-
-func plural(n int, unit string) string {
-	if n == 1 {
-		return "1 " + unit
-	}
-	return fmt.Sprintf("%d %ss", n, unit)
 }

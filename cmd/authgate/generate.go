@@ -7,7 +7,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/authgate/authgate"
-	"github.com/authgate/authgate/server"
 	"github.com/authgate/authgate/signinlog"
 )
 
@@ -28,12 +27,8 @@ func generateCmd(e *env) *cobra.Command {
 		if *n < 1 || *days < 1 {
 			return usagef("--events and --days must be at least 1")
 		}
-		cfg, err := loadConfig(*path)
-		if err != nil {
-			return err
-		}
 		ctx := c.Context()
-		events, err := server.OpenEventStore(ctx, cfg)
+		_, events, err := openEvents(ctx, *path)
 		if err != nil {
 			return err
 		}

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/authgate/authgate"
+	"github.com/authgate/authgate/config"
 	"github.com/authgate/authgate/server"
 	"github.com/authgate/authgate/signinlog"
 	"github.com/authgate/authgate/sqlite"
@@ -32,12 +33,8 @@ in use, an issuer whose clock is off).`,
 	}
 	path := configFlag(c)
 	c.RunE = func(c *cobra.Command, args []string) error {
-		cfg, err := loadConfig(*path)
-		if err != nil {
-			return err
-		}
 		ctx := c.Context()
-		events, err := server.OpenEventStore(ctx, cfg)
+		cfg, events, err := openEvents(ctx, *path)
 		if err != nil {
 			return err
 		}
@@ -69,6 +66,16 @@ in use, an issuer whose clock is off).`,
 		return nil
 	}
 	return c
+}
+
+// openEvents loads the configuration at path and opens its sign-in log.
+func openEvents(ctx context.Context, path string) (*config.Config, signinlog.Store, error) {
+	cfg, err := loadConfig(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	events, err := server.OpenEventStore(ctx, cfg)
+	return cfg, events, err
 }
 
 func logCmd(e *env) *cobra.Command {
@@ -104,12 +111,8 @@ func logCmd(e *env) *cobra.Command {
 		if errors.As(err, &fe) {
 			return usagef("--%s %q: %s — %s", strings.ReplaceAll(fe.Param, "_", "-"), fe.Value, fe.Msg, fe.Fix)
 		}
-		cfg, err := loadConfig(*path)
-		if err != nil {
-			return err
-		}
 		ctx := c.Context()
-		events, err := server.OpenEventStore(ctx, cfg)
+		_, events, err := openEvents(ctx, *path)
 		if err != nil {
 			return err
 		}

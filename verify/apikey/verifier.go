@@ -69,16 +69,16 @@ func (v *Verifier) Verify(ctx context.Context, c authgate.Credential) (authgate.
 	switch k.State {
 	case authgate.KeyRevoked:
 		return deny(vd, reason.APIKeyRevoked, authgate.Checkf("apikey.state", authgate.Fail,
-			"revoked %s (%s)", stamp(k.RevokedAt), ago(now, k.RevokedAt))), nil
+			"revoked %s (%s)", stamp(k.RevokedAt), authgate.Ago(now, k.RevokedAt))), nil
 	case authgate.KeyRotated:
 		if !now.Before(k.OverlapUntil) {
 			return deny(vd, reason.KeyRotated, authgate.Checkf("apikey.state", authgate.Fail,
 				"rotated out %s (%s), replaced by %s; overlap ended %s (%s)",
-				stamp(k.RotatedAt), ago(now, k.RotatedAt), k.Successor, stamp(k.OverlapUntil), ago(now, k.OverlapUntil))), nil
+				stamp(k.RotatedAt), authgate.Ago(now, k.RotatedAt), k.Successor, stamp(k.OverlapUntil), authgate.Ago(now, k.OverlapUntil))), nil
 		}
 		vd.Checks = append(vd.Checks, authgate.Checkf("apikey.state", authgate.Info,
 			"rotated %s, replaced by %s; this key stops working %s (%s)",
-			stamp(k.RotatedAt), k.Successor, stamp(k.OverlapUntil), ago(now, k.OverlapUntil)))
+			stamp(k.RotatedAt), k.Successor, stamp(k.OverlapUntil), authgate.Ago(now, k.OverlapUntil)))
 	case authgate.KeyActive:
 		vd.Checks = append(vd.Checks, authgate.Check{Name: "apikey.state", Result: authgate.Pass, Detail: "active"})
 	default:
@@ -88,13 +88,13 @@ func (v *Verifier) Verify(ctx context.Context, c authgate.Credential) (authgate.
 
 	if !k.ExpiresAt.IsZero() && !now.Before(k.ExpiresAt) {
 		return deny(vd, reason.APIKeyExpired, authgate.Checkf("apikey.expiry", authgate.Fail,
-			"expired %s (%s)", stamp(k.ExpiresAt), ago(now, k.ExpiresAt))), nil
+			"expired %s (%s)", stamp(k.ExpiresAt), authgate.Ago(now, k.ExpiresAt))), nil
 	}
 	if k.ExpiresAt.IsZero() {
 		vd.Checks = append(vd.Checks, authgate.Check{Name: "apikey.expiry", Result: authgate.Pass, Detail: "never expires"})
 	} else {
 		vd.Checks = append(vd.Checks, authgate.Check{Name: "apikey.expiry", Result: authgate.Pass,
-			Detail: "expires " + stamp(k.ExpiresAt) + " (" + ago(now, k.ExpiresAt) + ")"})
+			Detail: "expires " + stamp(k.ExpiresAt) + " (" + authgate.Ago(now, k.ExpiresAt) + ")"})
 	}
 
 	vd.Principal = authgate.Principal{Subject: k.Owner, Method: authgate.MethodAPIKey, KeyID: id, Scopes: k.Scopes}

@@ -135,7 +135,7 @@ func (v *Verifier) finish(vd authgate.Verdict, known bool, u authgate.User, prob
 	case code == reason.PasswordPrevious:
 		replaced := probes[match].previous.ReplacedAt
 		prev = authgate.Check{Name: "password.previous", Result: authgate.Fail, Reason: code,
-			Detail: fmt.Sprintf("was this user's password until %s (%s)", day(replaced), ago(v.opts.Now(), replaced))}
+			Detail: fmt.Sprintf("was this user's password until %s (%s)", day(replaced), authgate.Ago(v.opts.Now(), replaced))}
 	case previous > 0:
 		prev = authgate.Checkf("password.previous", authgate.Pass, "matches none of the %d most recent previous password(s)", previous)
 	}
