@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/authgate/authgate/config"
 	"github.com/authgate/authgate/server"
@@ -120,5 +121,39 @@ func TestLogGenerateFillsOnlyAnEmptyLog(t *testing.T) {
 	code, out, _ = cli(t, "", "log", "--stats", "--by", "route", "--config", path)
 	if code != 0 || !regexp.MustCompile(`(?m)^total\s+2500$`).MatchString(out) {
 		t.Errorf("stats after generate:\n%s", out)
+	}
+}
+
+func TestLogFollowStreamsNewEvents(t *testing.T) {
+	path := writeConfig(t)
+	if code, _, e := cli(t, "", "log", "generate", "--events", "3", "--days", "1", "--config", path); code != 0 {
+		t.Fatal(e)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	out := &lockedBuf{}
+	done := make(chan int)
+	go func() {
+		done <- Run(ctx, []string{"log", "--follow", "--format", "json", "--config", path}, strings.NewReader(""), out, out)
+	}()
+	// Once the first page is out, a gateway run adds one more event.
+	waitFor(t, func() bool { return strings.Count(out.String(), "\n") >= 3 })
+	id := runGateway(t, path, func(base string) []string { return []string{get(t, base+"/x", "nobody", "pw")} })[0]
+	waitFor(t, func() bool { return strings.Contains(out.String(), id) })
+	cancel()
+	if code := <-done; code != 0 {
+		t.Errorf("log --follow ended with %d after Ctrl-C:\n%s", code, out.String())
+	}
+}
+
+// waitFor polls cond for up to 10 s: the follower polls the store twice a
+// second.
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met within 10 s")
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
