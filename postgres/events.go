@@ -44,8 +44,8 @@ func eventRow(d *authgate.Decision) ([]any, error) {
 	var sourceIP []byte
 	if d.Source.IsValid() {
 		source = d.Source.String()
-		b := d.Source.Unmap().As16() // As16 maps IPv4 into IPv6
-		sourceIP = b[:]
+		key := signinlog.AddressKey(d.Source)
+		sourceIP = key[:]
 	}
 	var skew *int64
 	if d.ClockSkew != 0 {
@@ -71,11 +71,7 @@ func (s *EventStore) Write(ctx context.Context, events []*authgate.Decision) err
 		}
 		rows[i] = row
 	}
-	err := s.pool.with(ctx, func(c *pgx.Conn) error {
-		_, err := c.CopyFrom(ctx, pgx.Identifier{"events"}, eventColumns, pgx.CopyFromRows(rows))
-		return err
-	})
-	if err != nil {
+	if _, err := s.pool.CopyFrom(ctx, pgx.Identifier{"events"}, eventColumns, pgx.CopyFromRows(rows)); err != nil {
 		return fmt.Errorf("postgres: writing events: %w", err)
 	}
 	return nil
@@ -102,13 +98,9 @@ func (s *EventStore) RecordDropped(ctx context.Context, counts map[reason.Code]i
 	for _, c := range codes {
 		ns = append(ns, counts[reason.Code(c)])
 	}
-	err := s.pool.with(ctx, func(c *pgx.Conn) error {
-		_, err := c.Exec(ctx, `INSERT INTO dropped (reason, count)
-			SELECT * FROM unnest($1::text[], $2::bigint[])
-			ON CONFLICT (reason) DO UPDATE SET count = dropped.count + excluded.count`, codes, ns)
-		return err
-	})
-	if err != nil {
+	if _, err := s.pool.Exec(ctx, `INSERT INTO dropped (reason, count)
+		SELECT * FROM unnest($1::text[], $2::bigint[])
+		ON CONFLICT (reason) DO UPDATE SET count = dropped.count + excluded.count`, codes, ns); err != nil {
 		return fmt.Errorf("postgres: recording dropped events: %w", err)
 	}
 	return nil
@@ -117,18 +109,15 @@ func (s *EventStore) RecordDropped(ctx context.Context, counts map[reason.Code]i
 // Dropped returns the accumulated dropped-event counts per reason.
 func (s *EventStore) Dropped(ctx context.Context) (map[reason.Code]int64, error) {
 	out := map[reason.Code]int64{}
-	err := s.pool.with(ctx, func(c *pgx.Conn) error {
-		rows, err := c.Query(ctx, `SELECT reason, count FROM dropped`)
-		if err != nil {
-			return err
-		}
-		var code string
-		var n int64
-		_, err = pgx.ForEachRow(rows, []any{&code, &n}, func() error {
-			out[reason.Code(code)] = n
-			return nil
-		})
-		return err
+	rows, err := s.pool.Query(ctx, `SELECT reason, count FROM dropped`)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: reading dropped events: %w", err)
+	}
+	var code string
+	var n int64
+	_, err = pgx.ForEachRow(rows, []any{&code, &n}, func() error {
+		out[reason.Code(code)] = n
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("postgres: reading dropped events: %w", err)
@@ -146,16 +135,12 @@ func (s *EventStore) Purge(ctx context.Context, before time.Time) (int64, error)
 		if err := ctx.Err(); err != nil {
 			return total, fmt.Errorf("postgres: purging events: %w", err)
 		}
-		var n int64
-		err := s.pool.with(ctx, func(c *pgx.Conn) error {
-			tag, err := c.Exec(ctx, `DELETE FROM events WHERE id IN
-				(SELECT id FROM events WHERE time < $1 ORDER BY time LIMIT $2)`, sinceNanos(before), s.purgeBatch)
-			n = tag.RowsAffected()
-			return err
-		})
+		tag, err := s.pool.Exec(ctx, `DELETE FROM events WHERE id IN
+			(SELECT id FROM events WHERE time < $1 ORDER BY time LIMIT $2)`, signinlog.UnixNanos(before), s.purgeBatch)
 		if err != nil {
 			return total, fmt.Errorf("postgres: purging events: %w", err)
 		}
+		n := tag.RowsAffected()
 		total += n
 		if n < int64(s.purgeBatch) {
 			return total, nil

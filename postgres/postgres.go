@@ -12,10 +12,11 @@ import (
 	"fmt"
 	"io/fs"
 	"sort"
-	"sync"
-	"time"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 //go:embed migrations/*.sql
@@ -44,18 +45,20 @@ type Options struct {
 // EventStore is a signinlog.Store in PostgreSQL. It is safe for concurrent
 // use, and several EventStores (in several gateways) may share a database.
 type EventStore struct {
-	pool       *pool
+	pool       *pgxpool.Pool
 	purgeBatch int
 }
 
 // Open connects to the database named by dsn (a postgres:// URL or a
-// key=value string, see pgx.ParseConfig), checks the connection and applies
-// pending migrations. It fails if the DSN is invalid, the server cannot be
-// reached or a migration fails.
+// key=value string, see pgxpool.ParseConfig; its pool_* settings apply,
+// except pool_max_conns, which opts.MaxConns sets), checks the connection
+// and applies pending migrations. It fails if the DSN is invalid, the
+// server cannot be reached or a migration fails. No error repeats the DSN,
+// which may hold a password.
 func Open(ctx context.Context, dsn string, opts Options) (*EventStore, error) {
-	cfg, err := pgx.ParseConfig(dsn)
+	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: %w", err)
+		return nil, fmt.Errorf("postgres: invalid DSN: %s", parseProblem(err))
 	}
 	if opts.MaxConns <= 0 {
 		opts.MaxConns = DefaultMaxConns
@@ -63,17 +66,44 @@ func Open(ctx context.Context, dsn string, opts Options) (*EventStore, error) {
 	if opts.PurgeBatch <= 0 {
 		opts.PurgeBatch = DefaultPurgeBatch
 	}
-	s := &EventStore{pool: newPool(cfg, opts.MaxConns), purgeBatch: opts.PurgeBatch}
+	cfg.MaxConns = int32(min(opts.MaxConns, 1<<31-1))
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	// pgxpool dials lazily: connect now, so that an unreachable server
+	// is reported as such rather than as a failed migration.
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres: connecting: %w", err)
+	}
+	s := &EventStore{pool: pool, purgeBatch: opts.PurgeBatch}
 	if err := s.migrate(ctx); err != nil {
-		s.pool.close()
+		pool.Close()
 		return nil, fmt.Errorf("postgres: migrating: %w", err)
 	}
 	return s, nil
 }
 
+// parseProblem returns what pgx found wrong with a DSN, without the DSN:
+// pgx's ParseConfigError quotes the DSN with the password masked, but the
+// masking is best effort on a malformed DSN (a password with an unescaped
+// "@" shows in part), so the quote is cut off.
+func parseProblem(err error) string {
+	var pce *pgconn.ParseConfigError
+	if !errors.As(err, &pce) {
+		return "cannot parse it"
+	}
+	text := pce.Error() // cannot parse `<masked DSN>`: <problem> (<cause>)
+	if i := strings.LastIndex(text, "`: "); i >= 0 {
+		return text[i+len("`: "):]
+	}
+	return "cannot parse it"
+}
+
 // Close closes every connection. Writes already returned are durable.
 func (s *EventStore) Close() error {
-	s.pool.close()
+	s.pool.Close()
 	return nil
 }
 
@@ -87,132 +117,34 @@ func (s *EventStore) migrate(ctx context.Context) error {
 	}
 	sort.Strings(names)
 	for _, name := range names {
-		err := s.pool.with(ctx, func(c *pgx.Conn) error {
-			return pgx.BeginFunc(ctx, c, func(tx pgx.Tx) error {
-				if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, migrationLock); err != nil {
-					return err
-				}
-				if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, migrationLock); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 					name       text PRIMARY KEY,
 					applied_at timestamptz NOT NULL DEFAULT now()
 				)`); err != nil {
-					return err
-				}
-				var done bool
-				if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE name = $1)`,
-					name).Scan(&done); err != nil || done {
-					return err
-				}
-				body, err := fs.ReadFile(migrations, name)
-				if err != nil {
-					return err
-				}
-				if _, err := tx.Exec(ctx, string(body)); err != nil {
-					return err
-				}
-				_, err = tx.Exec(ctx, `INSERT INTO schema_migrations (name) VALUES ($1)`, name)
 				return err
-			})
+			}
+			var done bool
+			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE name = $1)`,
+				name).Scan(&done); err != nil || done {
+				return err
+			}
+			body, err := fs.ReadFile(migrations, name)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, string(body)); err != nil {
+				return err
+			}
+			_, err = tx.Exec(ctx, `INSERT INTO schema_migrations (name) VALUES ($1)`, name)
+			return err
 		})
 		if err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
 	}
 	return nil
-}
-
-// pool is a small pool of pgx connections. (pgxpool would do; its module
-// dependency, jackc/puddle, is not in go.sum yet.) Connections are dialled
-// on demand, at most max at once, and a connection that broke or was left
-// inside a transaction is closed instead of reused.
-type pool struct {
-	cfg  *pgx.ConnConfig
-	sem  chan struct{}
-	mu   sync.Mutex
-	idle []idleConn
-	done bool
-}
-
-type idleConn struct {
-	c     *pgx.Conn
-	since time.Time
-}
-
-// pingAfter is how long a connection may sit idle before it is checked
-// with a ping on reuse (the server may have restarted meanwhile).
-const pingAfter = 30 * time.Second
-
-func newPool(cfg *pgx.ConnConfig, max int) *pool {
-	return &pool{cfg: cfg, sem: make(chan struct{}, max)}
-}
-
-var errClosed = errors.New("store closed")
-
-// with runs fn on a connection, waiting for a free one within ctx.
-func (p *pool) with(ctx context.Context, fn func(c *pgx.Conn) error) error {
-	c, err := p.acquire(ctx)
-	if err != nil {
-		return err
-	}
-	defer p.release(c)
-	return fn(c)
-}
-
-func (p *pool) acquire(ctx context.Context) (*pgx.Conn, error) {
-	select {
-	case p.sem <- struct{}{}:
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-	for {
-		p.mu.Lock()
-		if p.done {
-			p.mu.Unlock()
-			<-p.sem
-			return nil, errClosed
-		}
-		if len(p.idle) == 0 {
-			p.mu.Unlock()
-			break
-		}
-		ic := p.idle[len(p.idle)-1]
-		p.idle = p.idle[:len(p.idle)-1]
-		p.mu.Unlock()
-		if time.Since(ic.since) < pingAfter || ic.c.Ping(ctx) == nil {
-			return ic.c, nil
-		}
-		ic.c.Close(context.Background())
-	}
-	c, err := pgx.ConnectConfig(ctx, p.cfg)
-	if err != nil {
-		<-p.sem
-		return nil, err
-	}
-	return c, nil
-}
-
-func (p *pool) release(c *pgx.Conn) {
-	defer func() { <-p.sem }()
-	if c.IsClosed() || c.PgConn().IsBusy() || c.PgConn().TxStatus() != 'I' {
-		c.Close(context.Background())
-		return
-	}
-	p.mu.Lock()
-	if p.done {
-		p.mu.Unlock()
-		c.Close(context.Background())
-		return
-	}
-	p.idle = append(p.idle, idleConn{c, time.Now()})
-	p.mu.Unlock()
-}
-
-func (p *pool) close() {
-	p.mu.Lock()
-	idle := p.idle
-	p.idle, p.done = nil, true
-	p.mu.Unlock()
-	for _, ic := range idle {
-		ic.c.Close(context.Background())
-	}
 }

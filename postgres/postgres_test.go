@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -206,13 +207,59 @@ func TestTwoGatewaysShareOneLog(t *testing.T) {
 	}
 }
 
-func TestOpenFailsOnABadDSNOrAnUnreachableServer(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	for _, dsn := range []string{"postgres://%zz", "postgres://postgres@127.0.0.1:1/x?sslmode=disable&connect_timeout=2"} {
-		if s, err := postgres.Open(ctx, dsn, postgres.Options{}); err == nil {
-			s.Close()
-			t.Errorf("Open(%q) succeeded", dsn)
-		}
+// TestOpenErrorsNeverShowThePassword opens DSNs holding a password that
+// fail at each step (parsing, dialling, the server refusing the database)
+// and checks that no error shows the password, or a piece of it.
+func TestOpenErrorsNeverShowThePassword(t *testing.T) {
+	const password = "S3cr3t-pw"
+	tests := []struct {
+		name   string
+		dsn    func(t *testing.T) string
+		pieces []string // of the password that must not show either
+	}{
+		{"an unreachable server", func(*testing.T) string {
+			return "postgres://authgate:" + password + "@127.0.0.1:1/authgate?sslmode=disable&connect_timeout=2"
+		}, nil},
+		{"an unreachable server, key=value DSN", func(*testing.T) string {
+			return "host=127.0.0.1 port=1 user=authgate password=" + password + " dbname=authgate sslmode=disable connect_timeout=2"
+		}, nil},
+		{"a database that does not exist", func(t *testing.T) string {
+			u, err := url.Parse(testDSN(t))
+			if err != nil {
+				t.Fatalf("AUTHGATE_TEST_POSTGRES must be a postgres:// URL: %v", err)
+			}
+			u.User = url.UserPassword(u.User.Username(), password)
+			u.Path = "/authgate_no_such_database"
+			return u.String()
+		}, nil},
+		{"a URL that does not parse", func(*testing.T) string {
+			return "postgres://authgate:" + password + "@%zz/authgate"
+		}, nil},
+		{"a bad setting after a password with an unescaped @", func(*testing.T) string {
+			return "postgres://authgate:S3c@r3t-pw@127.0.0.1:5432/authgate?connect_timeout=soon"
+		}, []string{"r3t-pw", "S3c@"}},
+		{"a bad setting in a key=value DSN", func(*testing.T) string {
+			return "host=127.0.0.1 user=authgate password='" + password + "' sslmode=sometimes"
+		}, nil},
+		{"an unterminated quote in a key=value DSN", func(*testing.T) string {
+			return "host=127.0.0.1 user=authgate password='" + password
+		}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dsn := tt.dsn(t)
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			s, err := postgres.Open(ctx, dsn, postgres.Options{})
+			if err == nil {
+				s.Close()
+				t.Fatal("Open succeeded")
+			}
+			for _, secret := range append([]string{password, dsn}, tt.pieces...) {
+				if strings.Contains(err.Error(), secret) {
+					t.Errorf("the error shows %q: %v", secret, err)
+				}
+			}
+		})
 	}
 }

@@ -2,14 +2,9 @@ package postgres
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"math"
-	"net/netip"
-	"strconv"
 	"strings"
 	"time"
 
@@ -21,29 +16,61 @@ import (
 
 // Query returns the events matching f, newest first (time, then insertion
 // order, descending), one page at a time. The cursor is the (time, id) of
-// the page's last row with a checksum over it and the filter, so a cursor
-// from another filter, or a garbled one, fails with signinlog.ErrBadCursor.
+// the page's last row bound to the filter (signinlog.EncodeCursor), so a
+// cursor from another filter, or a garbled one, fails with
+// signinlog.ErrBadCursor.
 func (s *EventStore) Query(ctx context.Context, f signinlog.Filter, p signinlog.Page) ([]*authgate.Decision, string, error) {
-	var w where
-	w.filter(f)
-	if p.Cursor != "" {
-		t, id, err := decodeCursor(p.Cursor, f)
-		if err != nil {
-			return nil, "", err
-		}
-		w.add("(time, id) < (%s, %s)", t, id)
+	q, args, err := pageQuery(f, p)
+	if err != nil {
+		return nil, "", err
 	}
 	size := p.Size()
-	q := `SELECT id, time, decision FROM events` + w.sql() +
-		fmt.Sprintf(` ORDER BY time DESC, id DESC LIMIT %d`, size+1)
-	events, keys, err := s.events(ctx, q, w.args...)
+	events, keys, err := s.events(ctx, q, args...)
 	if err != nil {
 		return nil, "", fmt.Errorf("postgres: querying events: %w", err)
 	}
 	if len(events) <= size {
 		return events, "", nil
 	}
-	return events[:size], encodeCursor(keys[size-1].time, keys[size-1].id, f), nil
+	return events[:size], signinlog.EncodeCursor(f, keys[size-1].time, keys[size-1].id), nil
+}
+
+// pageQuery returns the SQL and arguments of one page of Query: one row
+// more than the page size, to know whether another page follows.
+//
+// A user filter matches the claimed name or, on other rows, the subject,
+// which have an index each. Written as one condition with OR, the planner
+// ORs the two indexes into a bitmap: it reads every row of the user in the
+// window, in table order, and sorts them, however small the page. So each
+// index gets its own branch of a UNION ALL that walks it newest first and
+// stops after a page, and the outer ORDER BY merges at most two pages. The
+// branches are disjoint: the subject branch requires claimed <> subject.
+func pageQuery(f signinlog.Filter, p signinlog.Page) (string, []any, error) {
+	var w where
+	others := f
+	others.User = ""
+	w.filter(others)
+	if p.Cursor != "" {
+		t, id, err := signinlog.DecodeCursor(f, p.Cursor)
+		if err != nil {
+			return "", nil, fmt.Errorf("postgres: %w", err)
+		}
+		w.add("(time, id) < (%s, %s)", t, id)
+	}
+	page := fmt.Sprintf(` ORDER BY time DESC, id DESC LIMIT %d`, p.Size()+1)
+	if f.User == "" {
+		return `SELECT id, time, decision FROM events` + w.sql() + page, w.args, nil
+	}
+	user := w.param(f.User)
+	branch := func(conds ...string) string {
+		conds = append(conds, w.conds...)
+		return `(SELECT id, time, decision FROM events WHERE ` + strings.Join(conds, " AND ") + page + `)`
+	}
+	// "subject <> claimed" repeats the WHERE of the partial index
+	// events_subject (migrations/0001_events.sql) so that it is used.
+	q := `SELECT id, time, decision FROM (` + branch("claimed = "+user) + ` UNION ALL ` +
+		branch("subject = "+user, "subject <> claimed") + `) AS by_user` + page
+	return q, w.args, nil
 }
 
 // Get returns the events with request id id, newest first.
@@ -65,20 +92,19 @@ func (s *EventStore) Stats(ctx context.Context, f signinlog.Filter, by signinlog
 	}
 	var w where
 	w.filter(f)
+	// Keys collate as bytes ("C"), as SQLite's do, so that ties come in
+	// the same order whatever the database's collation.
+	rows, err := s.pool.Query(ctx, `SELECT (`+key+`) COLLATE "C" AS k, count(*) AS n FROM events`+w.sql()+
+		` GROUP BY k ORDER BY n DESC, k`, w.args...)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: counting events: %w", err)
+	}
 	out := []signinlog.Count{}
-	err = s.pool.with(ctx, func(c *pgx.Conn) error {
-		rows, err := c.Query(ctx, `SELECT `+key+` AS k, count(*) AS n FROM events`+w.sql()+
-			` GROUP BY k ORDER BY n DESC, k`, w.args...)
-		if err != nil {
-			return err
-		}
-		var k string
-		var n int64
-		_, err = pgx.ForEachRow(rows, []any{&k, &n}, func() error {
-			out = append(out, signinlog.Count{Key: k, Count: n})
-			return nil
-		})
-		return err
+	var k string
+	var n int64
+	_, err = pgx.ForEachRow(rows, []any{&k, &n}, func() error {
+		out = append(out, signinlog.Count{Key: k, Count: n})
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("postgres: counting events: %w", err)
@@ -91,10 +117,8 @@ func (s *EventStore) Stats(ctx context.Context, f signinlog.Filter, by signinlog
 func (s *EventStore) SkewStats(ctx context.Context, iss string, since time.Time) (int, time.Duration, error) {
 	var n int
 	var mean *float64
-	err := s.pool.with(ctx, func(c *pgx.Conn) error {
-		return c.QueryRow(ctx, `SELECT count(skew), avg(skew)::float8 FROM events
-			WHERE iss = $1 AND time >= $2 AND skew IS NOT NULL`, iss, sinceNanos(since)).Scan(&n, &mean)
-	})
+	err := s.pool.QueryRow(ctx, `SELECT count(skew), avg(skew)::float8 FROM events
+		WHERE iss = $1 AND time >= $2 AND skew IS NOT NULL`, iss, signinlog.UnixNanos(since)).Scan(&n, &mean)
 	if err != nil {
 		return 0, 0, fmt.Errorf("postgres: summarising clock skew of %q: %w", iss, err)
 	}
@@ -106,26 +130,23 @@ func (s *EventStore) SkewStats(ctx context.Context, iss string, since time.Time)
 
 // events runs q, which selects (id, time, decision), and decodes the rows.
 func (s *EventStore) events(ctx context.Context, q string, args ...any) ([]*authgate.Decision, []eventKey, error) {
+	rows, err := s.pool.Query(ctx, q, args...)
+	if err != nil {
+		return nil, nil, err
+	}
 	var events []*authgate.Decision
 	var keys []eventKey
-	err := s.pool.with(ctx, func(c *pgx.Conn) error {
-		rows, err := c.Query(ctx, q, args...)
-		if err != nil {
-			return err
+	var k eventKey
+	var doc []byte
+	_, err = pgx.ForEachRow(rows, []any{&k.id, &k.time, &doc}, func() error {
+		d := new(authgate.Decision)
+		if err := json.Unmarshal(doc, d); err != nil {
+			return fmt.Errorf("event %d: %w", k.id, err)
 		}
-		var k eventKey
-		var doc []byte
-		_, err = pgx.ForEachRow(rows, []any{&k.id, &k.time, &doc}, func() error {
-			d := new(authgate.Decision)
-			if err := json.Unmarshal(doc, d); err != nil {
-				return fmt.Errorf("event %d: %w", k.id, err)
-			}
-			d.Time = time.Unix(0, k.time).UTC()
-			events = append(events, d)
-			keys = append(keys, k)
-			return nil
-		})
-		return err
+		d.Time = time.Unix(0, k.time).UTC()
+		events = append(events, d)
+		keys = append(keys, k)
+		return nil
 	})
 	return events, keys, err
 }
@@ -153,10 +174,15 @@ type where struct {
 func (w *where) add(cond string, args ...any) {
 	ph := make([]any, len(args))
 	for i, a := range args {
-		w.args = append(w.args, a)
-		ph[i] = fmt.Sprintf("$%d", len(w.args))
+		ph[i] = w.param(a)
 	}
 	w.conds = append(w.conds, fmt.Sprintf(cond, ph...))
+}
+
+// param adds an argument and returns its placeholder.
+func (w *where) param(arg any) string {
+	w.args = append(w.args, arg)
+	return fmt.Sprintf("$%d", len(w.args))
 }
 
 func (w *where) sql() string {
@@ -192,112 +218,20 @@ func (w *where) filter(f signinlog.Filter) {
 		w.add("fingerprint = %s AND fingerprint <> ''", f.Fingerprint)
 	}
 	if f.Network.IsValid() {
-		lo, hi, v4 := networkRange(f.Network)
-		w.add("source_ip BETWEEN %s AND %s", lo, hi)
-		if !v4 && bytesLE(lo, v4Lo[:]) && bytesLE(v4Hi[:], hi) {
-			// An IPv6 prefix covering ::ffff:0:0/96 does not match IPv4
-			// sources, which are stored mapped into that range.
+		lo, hi, exceptIPv4 := signinlog.AddressRange(f.Network)
+		w.add("source_ip BETWEEN %s AND %s", lo[:], hi[:])
+		if exceptIPv4 {
+			v4Lo, v4Hi := signinlog.IPv4Keys()
 			w.add("source_ip NOT BETWEEN %s AND %s", v4Lo[:], v4Hi[:])
 		}
 	}
 	if !f.Since.IsZero() {
-		w.add("time >= %s", sinceNanos(f.Since))
+		w.add("time >= %s", signinlog.UnixNanos(f.Since))
 	}
 	if !f.Until.IsZero() {
-		w.add("time < %s", sinceNanos(f.Until))
+		w.add("time < %s", signinlog.UnixNanos(f.Until))
 	}
 }
-
-// sinceNanos is t in Unix nanoseconds, clamped to the int64 range.
-func sinceNanos(t time.Time) int64 {
-	switch {
-	case t.Year() < 1678:
-		return math.MinInt64
-	case t.Year() > 2261:
-		return math.MaxInt64
-	}
-	return t.UnixNano()
-}
-
-var (
-	v4Lo = netip.MustParseAddr("::ffff:0.0.0.0").As16()
-	v4Hi = netip.MustParseAddr("::ffff:255.255.255.255").As16()
-)
-
-// networkRange returns the first and last 16-byte addresses of p (IPv4
-// mapped into IPv6) and whether p is an IPv4 prefix.
-func networkRange(p netip.Prefix) (lo, hi []byte, v4 bool) {
-	addr, bits := p.Addr(), p.Bits()
-	if addr.Is4In6() && bits >= 96 {
-		addr, bits = addr.Unmap(), bits-96
-	}
-	v4 = addr.Is4()
-	if v4 {
-		bits += 96
-	}
-	b := addr.As16()
-	l, h := b, b
-	for i := range 16 {
-		keep := min(max(bits-8*i, 0), 8)
-		mask := byte(0xff << (8 - keep))
-		l[i] &= mask
-		h[i] = l[i] | ^mask
-	}
-	return l[:], h[:], v4
-}
-
-func bytesLE(a, b []byte) bool { return string(a) <= string(b) }
 
 // eventKey is a scanned row's position, for the cursor.
 type eventKey struct{ time, id int64 }
-
-// filterKey is a canonical text of f, for binding cursors to their filter.
-func filterKey(f signinlog.Filter) string {
-	var net string
-	if f.Network.IsValid() {
-		net = f.Network.Masked().String()
-	}
-	return strings.Join([]string{f.User, f.KeyID, f.Route, string(f.Method), string(f.Reason), f.Outcome, net,
-		strconv.FormatInt(sinceNanosOrZero(f.Since), 10), strconv.FormatInt(sinceNanosOrZero(f.Until), 10),
-		f.RequestID, f.Fingerprint}, "\x00")
-}
-
-func sinceNanosOrZero(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return sinceNanos(t)
-}
-
-// cursorSum checksums a cursor's position together with its filter.
-func cursorSum(t, id int64, f signinlog.Filter) []byte {
-	h := sha256.New()
-	h.Write([]byte("authgate events cursor v1\x00"))
-	h.Write([]byte(filterKey(f)))
-	h.Write(binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64(nil, uint64(t)), uint64(id)))
-	return h.Sum(nil)[:8]
-}
-
-// encodeCursor makes the opaque cursor of position (t, id) under f.
-func encodeCursor(t, id int64, f signinlog.Filter) string {
-	b := make([]byte, 0, 25)
-	b = append(b, 1)
-	b = binary.BigEndian.AppendUint64(b, uint64(t))
-	b = binary.BigEndian.AppendUint64(b, uint64(id))
-	b = append(b, cursorSum(t, id, f)...)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-// decodeCursor returns the position of cursor c, or an error wrapping
-// signinlog.ErrBadCursor if c was not made by encodeCursor for f.
-func decodeCursor(c string, f signinlog.Filter) (t, id int64, err error) {
-	b, err := base64.RawURLEncoding.DecodeString(c)
-	if err != nil || len(b) != 25 || b[0] != 1 {
-		return 0, 0, fmt.Errorf("postgres: %w: not a cursor of this store", signinlog.ErrBadCursor)
-	}
-	t, id = int64(binary.BigEndian.Uint64(b[1:])), int64(binary.BigEndian.Uint64(b[9:]))
-	if string(cursorSum(t, id, f)) != string(b[17:]) {
-		return 0, 0, fmt.Errorf("postgres: %w: the cursor belongs to another filter", signinlog.ErrBadCursor)
-	}
-	return t, id, nil
-}

@@ -25,7 +25,10 @@ type Store interface {
 	// Get returns every event with request id id, newest first (ids from
 	// trusted proxies may repeat); none is not an error.
 	Get(ctx context.Context, requestID string) ([]*authgate.Decision, error)
-	// Stats counts the events matching f grouped by by.
+	// Stats counts the events matching f grouped by by: one Count per
+	// group, the largest group first, groups of equal size in byte order
+	// of their keys (not a database collation's). No match is an empty
+	// result, not an error; an unknown grouping is an error.
 	Stats(ctx context.Context, f Filter, by GroupBy) ([]Count, error)
 	// SkewStats summarises the clock skew of token events of one issuer
 	// (TokenInfo.Issuer, the iss value) since a time: how many events

@@ -217,8 +217,8 @@ func eventArgs(args []any, d *authgate.Decision, enc *batchEncoder) ([]any, erro
 	var sourceIP []byte
 	if d.Source.IsValid() {
 		source = d.Source.String()
-		b := d.Source.Unmap().As16() // As16 maps IPv4 into IPv6
-		sourceIP = b[:]
+		key := signinlog.AddressKey(d.Source)
+		sourceIP = key[:]
 	}
 	var skew any
 	if d.ClockSkew != 0 {
@@ -329,7 +329,7 @@ func (s *EventStore) Purge(ctx context.Context, before time.Time) (int64, error)
 			return total, fmt.Errorf("sqlite: purging events: %w", err)
 		}
 		res, err := s.w.ExecContext(ctx, `DELETE FROM events WHERE id IN
-			(SELECT id FROM events WHERE time < ? ORDER BY time LIMIT ?)`, sinceNanos(before), s.purgeBatch)
+			(SELECT id FROM events WHERE time < ? ORDER BY time LIMIT ?)`, signinlog.UnixNanos(before), s.purgeBatch)
 		if err != nil {
 			return total, fmt.Errorf("sqlite: purging events: %w", err)
 		}

@@ -2,15 +2,10 @@ package sqlite
 
 import (
 	"context"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/base64"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"math"
-	"net/netip"
-	"strconv"
 	"strings"
 	"time"
 
@@ -40,7 +35,7 @@ func (s *EventStore) Query(ctx context.Context, f signinlog.Filter, p signinlog.
 		return events, "", nil
 	}
 	events = events[:size]
-	return events, encodeCursor(last[size-1].time, last[size-1].id, f), nil
+	return events, signinlog.EncodeCursor(f, last[size-1].time, last[size-1].id), nil
 }
 
 // pageQuery returns the SQL and arguments of one page of Query: one row
@@ -48,9 +43,9 @@ func (s *EventStore) Query(ctx context.Context, f signinlog.Filter, p signinlog.
 func pageQuery(f signinlog.Filter, p signinlog.Page) (string, []any, error) {
 	where, args := eventWhere(f)
 	if p.Cursor != "" {
-		t, id, err := decodeCursor(p.Cursor, f)
+		t, id, err := signinlog.DecodeCursor(f, p.Cursor)
 		if err != nil {
-			return "", nil, err
+			return "", nil, fmt.Errorf("sqlite: %w", err)
 		}
 		where = append(where, "(time, id) < (?, ?)")
 		args = append(args, t, id)
@@ -107,7 +102,7 @@ func (s *EventStore) SkewStats(ctx context.Context, iss string, since time.Time)
 	var n int
 	var mean sql.NullFloat64
 	err := s.r.QueryRowContext(ctx, `SELECT COUNT(skew), AVG(skew) FROM events
-		WHERE iss = ? AND time >= ? AND skew IS NOT NULL`, iss, sinceNanos(since)).Scan(&n, &mean)
+		WHERE iss = ? AND time >= ? AND skew IS NOT NULL`, iss, signinlog.UnixNanos(since)).Scan(&n, &mean)
 	if err != nil {
 		return 0, 0, fmt.Errorf("sqlite: summarising clock skew of %q: %w", iss, err)
 	}
@@ -158,23 +153,22 @@ func eventWhere(f signinlog.Filter) (where []string, args []any) {
 		args = append(args, f.Fingerprint)
 	}
 	if f.Network.IsValid() {
-		lo, hi, v4 := networkRange(f.Network)
+		lo, hi, exceptIPv4 := signinlog.AddressRange(f.Network)
 		where = append(where, "source_ip BETWEEN ? AND ?")
-		args = append(args, lo, hi)
-		if !v4 && bytesLE(lo, v4Lo[:]) && bytesLE(v4Hi[:], hi) {
-			// An IPv6 prefix covering ::ffff:0:0/96 does not match IPv4
-			// sources, which are stored mapped into that range.
+		args = append(args, lo[:], hi[:])
+		if exceptIPv4 {
+			v4Lo, v4Hi := signinlog.IPv4Keys()
 			where = append(where, "source_ip NOT BETWEEN ? AND ?")
 			args = append(args, v4Lo[:], v4Hi[:])
 		}
 	}
 	if !f.Since.IsZero() {
 		where = append(where, "time >= ?")
-		args = append(args, sinceNanos(f.Since))
+		args = append(args, signinlog.UnixNanos(f.Since))
 	}
 	if !f.Until.IsZero() {
 		where = append(where, "time < ?")
-		args = append(args, sinceNanos(f.Until))
+		args = append(args, signinlog.UnixNanos(f.Until))
 	}
 	return where, args
 }
@@ -185,46 +179,6 @@ func joinWhere(where []string) string {
 	}
 	return " WHERE " + strings.Join(where, " AND ")
 }
-
-// sinceNanos is t in Unix nanoseconds, clamped to the int64 range.
-func sinceNanos(t time.Time) int64 {
-	switch {
-	case t.Year() < 1678:
-		return math.MinInt64
-	case t.Year() > 2261:
-		return math.MaxInt64
-	}
-	return t.UnixNano()
-}
-
-var (
-	v4Lo = netip.MustParseAddr("::ffff:0.0.0.0").As16()
-	v4Hi = netip.MustParseAddr("::ffff:255.255.255.255").As16()
-)
-
-// networkRange returns the first and last 16-byte addresses of p (IPv4
-// mapped into IPv6) and whether p is an IPv4 prefix.
-func networkRange(p netip.Prefix) (lo, hi []byte, v4 bool) {
-	addr, bits := p.Addr(), p.Bits()
-	if addr.Is4In6() && bits >= 96 {
-		addr, bits = addr.Unmap(), bits-96
-	}
-	v4 = addr.Is4()
-	if v4 {
-		bits += 96
-	}
-	b := addr.As16()
-	l, h := b, b
-	for i := range 16 {
-		keep := min(max(bits-8*i, 0), 8)
-		mask := byte(0xff << (8 - keep))
-		l[i] &= mask
-		h[i] = l[i] | ^mask
-	}
-	return l[:], h[:], v4
-}
-
-func bytesLE(a, b []byte) bool { return string(a) <= string(b) }
 
 // eventKey is a scanned row's position, for the cursor.
 type eventKey struct{ time, id int64 }
@@ -249,55 +203,4 @@ func scanEvents(rows *sql.Rows) ([]*authgate.Decision, []eventKey, error) {
 		keys = append(keys, k)
 	}
 	return events, keys, rows.Err()
-}
-
-// filterKey is a canonical text of f, for binding cursors to their filter.
-func filterKey(f signinlog.Filter) string {
-	var net string
-	if f.Network.IsValid() {
-		net = f.Network.Masked().String()
-	}
-	return strings.Join([]string{f.User, f.KeyID, f.Route, string(f.Method), string(f.Reason), f.Outcome, net,
-		strconv.FormatInt(sinceNanosOrZero(f.Since), 10), strconv.FormatInt(sinceNanosOrZero(f.Until), 10),
-		f.RequestID, f.Fingerprint}, "\x00")
-}
-
-func sinceNanosOrZero(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return sinceNanos(t)
-}
-
-// cursorSum checksums a cursor's position together with its filter.
-func cursorSum(t, id int64, f signinlog.Filter) []byte {
-	h := sha256.New()
-	h.Write([]byte("authgate events cursor v1\x00"))
-	h.Write([]byte(filterKey(f)))
-	h.Write(binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64(nil, uint64(t)), uint64(id)))
-	return h.Sum(nil)[:8]
-}
-
-// encodeCursor makes the opaque cursor of position (t, id) under f.
-func encodeCursor(t, id int64, f signinlog.Filter) string {
-	b := make([]byte, 0, 25)
-	b = append(b, 1)
-	b = binary.BigEndian.AppendUint64(b, uint64(t))
-	b = binary.BigEndian.AppendUint64(b, uint64(id))
-	b = append(b, cursorSum(t, id, f)...)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-// decodeCursor returns the position of cursor c, or an error wrapping
-// signinlog.ErrBadCursor if c was not made by encodeCursor for f.
-func decodeCursor(c string, f signinlog.Filter) (t, id int64, err error) {
-	b, err := base64.RawURLEncoding.DecodeString(c)
-	if err != nil || len(b) != 25 || b[0] != 1 {
-		return 0, 0, fmt.Errorf("sqlite: %w: not a cursor of this store", signinlog.ErrBadCursor)
-	}
-	t, id = int64(binary.BigEndian.Uint64(b[1:])), int64(binary.BigEndian.Uint64(b[9:]))
-	if string(cursorSum(t, id, f)) != string(b[17:]) {
-		return 0, 0, fmt.Errorf("sqlite: %w: the cursor belongs to another filter", signinlog.ErrBadCursor)
-	}
-	return t, id, nil
 }

@@ -105,7 +105,14 @@ read:
 		ids[reason] = id
 	}
 	// As the instructions say: explain a refusal from another terminal.
-	out, err := exec.Command(bin, "explain", ids["key_rotated"], "--config", filepath.Join(data, "authgate.yaml")).CombinedOutput()
+	// Events are written every batch interval (100 ms), so poll, bounded.
+	var out []byte
+	for try := 0; try < 50; try++ {
+		if out, err = exec.Command(bin, "explain", ids["key_rotated"], "--config", filepath.Join(data, "authgate.yaml")).CombinedOutput(); err == nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	if err != nil || !strings.Contains(string(out), "refused: key_rotated") || !strings.Contains(string(out), "and replaced by key") {
 		t.Errorf("explain %s while the gateway runs: %v\n%s", ids["key_rotated"], err, out)
 	}
