@@ -12,7 +12,7 @@ import (
 // part of what a request costs; the harness sends it to a file.
 // listen uses port 0: the gateway logs the address it got. logLevel is
 // "info" but for experiments (-log-level) that price the log itself.
-func gatewayConfig(upstreamURL, logLevel string, issuers []*issuer) string {
+func gatewayConfig(upstreamURL, logLevel, signInLog string, issuers []*issuer) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, `# Written by the authgate bench harness (bench/config.go) for one run.
 listen: 127.0.0.1:0
@@ -20,10 +20,11 @@ data_dir: .
 realm: bench
 log:
   format: json
-  level: info
+  level: %s
+  store: %s
 
 issuers:
-`)
+`, logLevel, signInLog)
 	for _, is := range issuers {
 		fmt.Fprintf(&b, `  - name: %s
     issuer: %s

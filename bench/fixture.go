@@ -45,7 +45,7 @@ const benchUser = "bench"
 // creates the user, the key and the tokens; logLevel is the gateway's log
 // level (info, its default, unless an experiment says otherwise). binary is the authgate binary
 // whose CLI creates the user and the key.
-func prepareFixture(ctx context.Context, binary, dir, upstreamURL, logLevel string) (*Fixture, error) {
+func prepareFixture(ctx context.Context, binary, dir, upstreamURL, logLevel, signInLog string) (*Fixture, error) {
 	f := &Fixture{Dir: dir, ConfigPath: filepath.Join(dir, "authgate.yaml"), User: benchUser, Tokens: map[string]string{}}
 	var err error
 	if f.Issuers, err = newIssuers(); err != nil {
@@ -56,7 +56,7 @@ func prepareFixture(ctx context.Context, binary, dir, upstreamURL, logLevel stri
 			return nil, err
 		}
 	}
-	if err := os.WriteFile(f.ConfigPath, []byte(gatewayConfig(upstreamURL, logLevel, f.Issuers)), 0o600); err != nil {
+	if err := os.WriteFile(f.ConfigPath, []byte(gatewayConfig(upstreamURL, logLevel, signInLog, f.Issuers)), 0o600); err != nil {
 		return nil, err
 	}
 	if _, err := runCLI(ctx, binary, "", "check-config", f.ConfigPath); err != nil {

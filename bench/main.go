@@ -28,6 +28,7 @@ type options struct {
 	json       bool
 	keep       bool
 	logLevel   string
+	signInLog  string
 }
 
 func main() {
@@ -52,6 +53,7 @@ func mainStatus(args []string) int {
 	fs.StringVar(&o.profileRow, "profile-row", rowProxyAPIKey, "the gateway row -cpuprofile repeats, or isolation")
 	fs.BoolVar(&o.json, "json", false, "print the report as JSON instead of tables")
 	fs.StringVar(&o.logLevel, "log-level", "info", "the gateway's log level; keep info (the default, one decision line per request) except to price the log (warn)")
+	fs.StringVar(&o.signInLog, "sign-in-log", "sqlite", "the gateway's log.store for the main rows: sqlite (the default) or none, to measure the gateway core's targets without the durable log")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary folder (configuration, store, logs) and print its path")
 	// Server modes, for the child processes the harness starts.
 	upstream := fs.Bool("upstream", false, "child mode: serve the demo upstream")
@@ -147,7 +149,10 @@ func harness(ctx context.Context, o options, log io.Writer) (_ *Report, err erro
 		return nil, err
 	}
 	children = append(children, rp)
-	fx, err := prepareFixture(ctx, binary, dir, up.URL, o.logLevel)
+	if o.signInLog != "sqlite" && o.signInLog != "none" {
+		return nil, fmt.Errorf("-sign-in-log %q: use sqlite or none", o.signInLog)
+	}
+	fx, err := prepareFixture(ctx, binary, dir, up.URL, o.logLevel, o.signInLog)
 	if err != nil {
 		return nil, err
 	}
@@ -159,7 +164,7 @@ func harness(ctx context.Context, o options, log io.Writer) (_ *Report, err erro
 	fmt.Fprintf(log, "upstream %s, reverse proxy %s, authgate %s (pid %d, log %s)\n", up.URL, rp.URL, gw.URL, gw.Pid(), gw.Log)
 
 	rep := &Report{Machine: thisMachine(), Settings: Settings{
-		Conns: o.conns, Warmup: o.warmup.String(), Duration: o.duration.String(), Binary: o.binary, LogLevel: o.logLevel,
+		Conns: o.conns, Warmup: o.warmup.String(), Duration: o.duration.String(), Binary: o.binary, LogLevel: o.logLevel, SignInLog: o.signInLog,
 		Started: started.UTC().Format(time.RFC3339),
 	}}
 	rows := selectRows(scenarios(up.URL, rp.URL, gw.URL, fx), o.run)
@@ -178,7 +183,7 @@ func harness(ctx context.Context, o options, log io.Writer) (_ *Report, err erro
 		time.Sleep(250 * time.Millisecond) // let the servers settle between rows
 	}
 
-	if o.run == nil || o.run.MatchString("log-") {
+	if o.signInLog == "sqlite" && (o.run == nil || o.run.MatchString("log-")) {
 		logRows, err := measureLogPrice(ctx, binary, dir, fx, gw, load, log, &children)
 		if err != nil {
 			return nil, err

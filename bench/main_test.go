@@ -124,7 +124,7 @@ func TestGeneratedConfigurationLoads(t *testing.T) {
 		}
 	}
 	path := filepath.Join(dir, "authgate.yaml")
-	if err := os.WriteFile(path, []byte(gatewayConfig("http://127.0.0.1:9999", "info", issuers)), 0o600); err != nil {
+	if err := os.WriteFile(path, []byte(gatewayConfig("http://127.0.0.1:9999", "info", "sqlite", issuers)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	cfg, err := config.Load(path)

@@ -40,13 +40,14 @@ type Machine struct {
 
 // Settings are the run's load settings.
 type Settings struct {
-	Conns    int     `json:"conns"`
-	Warmup   string  `json:"warmup"`
-	Duration string  `json:"duration"`
-	Binary   string  `json:"binary"`
-	LogLevel string  `json:"gateway_log_level"`
-	Started  string  `json:"started"`
-	Elapsed  float64 `json:"elapsed_s"`
+	Conns     int     `json:"conns"`
+	Warmup    string  `json:"warmup"`
+	Duration  string  `json:"duration"`
+	Binary    string  `json:"binary"`
+	LogLevel  string  `json:"gateway_log_level"`
+	SignInLog string  `json:"gateway_sign_in_log"`
+	Started   string  `json:"started"`
+	Elapsed   float64 `json:"elapsed_s"`
 }
 
 // Row is one scenario's figures.
@@ -156,7 +157,7 @@ func newIsolationRow(o IsolationOptions, r *IsolationResult) *IsolationRow {
 func (rep *Report) writeText(w io.Writer) {
 	m := rep.Machine
 	fmt.Fprintf(w, "\nauthgate bench — %s, %d CPU (GOMAXPROCS %d), %s, %s\n", m.CPU, m.NumCPU, m.GOMAXPROCS, m.OS, m.GoVersion)
-	fmt.Fprintf(w, "%d connections, closed loop, %s warm-up + %s measured per row; loopback only; gateway log level %s\n", rep.Settings.Conns, rep.Settings.Warmup, rep.Settings.Duration, rep.Settings.LogLevel)
+	fmt.Fprintf(w, "%d connections, closed loop, %s warm-up + %s measured per row; loopback only; gateway log level %s, sign-in log %s\n", rep.Settings.Conns, rep.Settings.Warmup, rep.Settings.Duration, rep.Settings.LogLevel, rep.Settings.SignInLog)
 	width := len("scenario")
 	for _, r := range rep.Rows {
 		width = max(width, len(r.Name))

@@ -27,7 +27,7 @@ func measureLogPrice(ctx context.Context, binary, dir string, fx *Fixture, on *c
 	if err != nil {
 		return nil, err
 	}
-	offText := strings.Replace(string(text), "log:\n", "log:\n"+logOffConfigTag, 1)
+	offText := strings.Replace(string(text), "  store: sqlite\n", logOffConfigTag, 1)
 	if offText == string(text) {
 		return nil, fmt.Errorf("bench: no log: section in %s to switch the sign-in log off", fx.ConfigPath)
 	}
