@@ -36,7 +36,7 @@ that fail for a stated reason. State and the configuration used
 func printTryIt(w io.Writer, d *quickstart.Demo, url, data string) {
 	fmt.Fprintf(w, `
 authgate is running at %[1]s in front of a demo app (%[2]s).
-Configuration: %[3]s   (validate it with: authgate check-config %[3]s)
+Configuration: %[3]s   (validate it with: go run ./cmd/authgate check-config %[3]s)
 
 These work:
   # the demo user's password → 200
