@@ -3,6 +3,7 @@ package authgate
 import (
 	"strconv"
 	"time"
+	"unicode/utf8"
 )
 
 // Ago says how far t is from now in words a person reads at a glance, for
@@ -41,3 +42,31 @@ func Count(n int, unit string) string {
 	}
 	return strconv.Itoa(n) + " " + unit + "s"
 }
+
+// Printable returns s safe to print on a terminal: control characters
+// (C0, DEL, C1), which a client can put in a token's claims or a header to
+// rewrite an admin's screen, become visible escapes such as \x1b.
+func Printable(s string) string {
+	clean := true
+	for _, r := range s {
+		if isControl(r) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b []byte
+	for _, r := range s {
+		if isControl(r) {
+			q := strconv.QuoteRune(r)
+			b = append(b, q[1:len(q)-1]...)
+			continue
+		}
+		b = utf8.AppendRune(b, r)
+	}
+	return string(b)
+}
+
+func isControl(r rune) bool { return r < 0x20 || r == 0x7f || r >= 0x80 && r <= 0x9f }

@@ -80,6 +80,10 @@ func (d *decoder) admin(s *section) Admin {
 		d.add(fileNode.Line, "keep one of the two", "admin.token and admin.token_file are both set")
 	case fileNode != nil:
 		a.Token = d.secretFile("admin.token_file", file, fileNode.Line)
+		if a.Token != "" && len(a.Token) < minAdminTokenLength {
+			d.add(fileNode.Line, "put at least 16 random characters in the file, e.g. the output of: openssl rand -hex 32",
+				"the admin token in admin.token_file is %d characters long, too short to resist guessing", len(a.Token))
+		}
 	case tokNode != nil:
 		a.Token = tok
 		if len(tok) < minAdminTokenLength {

@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -15,6 +16,7 @@ import (
 	"net/textproto"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -175,6 +177,12 @@ func Check(ctx context.Context, o Options) (*Report, error) {
 	if err != nil {
 		proxy, _ := o.Proxy(probe)
 		r.Network = classifyNetworkError(err, fin, proxy)
+		// url.Error repeats the whole URL, query included: say it again
+		// with credentials in the query redacted.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			r.Network.Error = ue.Op + " " + strconv.Quote(redactURL(fin, red)) + ": " + ue.Err.Error()
+		}
 		r.Outcome = Unreachable
 		if certAsked.Load() && o.ClientCert == nil {
 			r.Network.Explanation += " The server asked for a client certificate and none was given (--cert/--key)."

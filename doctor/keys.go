@@ -13,6 +13,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 	jwtlib "github.com/golang-jwt/jwt/v5"
 
+	"github.com/authgate/authgate"
 	"github.com/authgate/authgate/reason"
 )
 
@@ -42,6 +43,14 @@ func loadKeys(ctx context.Context, client *http.Client, src keySource) (*jose.JS
 		if doc.JWKSURI == "" {
 			return nil, disc, errors.New("discovery document has no jwks_uri")
 		}
+		// Only what the user typed may name a local file: a document from
+		// the network must not make doctor open one.
+		if !strings.HasPrefix(doc.JWKSURI, "https://") && !strings.HasPrefix(doc.JWKSURI, "http://") {
+			return nil, disc, fmt.Errorf("discovery document's jwks_uri %q is not an http(s) URL", authgate.Printable(doc.JWKSURI))
+		}
+		if strings.HasPrefix(src.issuer, "https://") && !strings.HasPrefix(doc.JWKSURI, "https://") {
+			return nil, disc, fmt.Errorf("the issuer is https but its discovery document's jwks_uri %q is not", authgate.Printable(doc.JWKSURI))
+		}
 		where = doc.JWKSURI
 	}
 	var set jose.JSONWebKeySet
@@ -51,7 +60,12 @@ func loadKeys(ctx context.Context, client *http.Client, src keySource) (*jose.JS
 		}
 		return &set, where, nil
 	}
-	b, err := os.ReadFile(where)
+	f, err := os.Open(where)
+	if err != nil {
+		return nil, where, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxDocument))
 	if err != nil {
 		return nil, where, err
 	}

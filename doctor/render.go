@@ -6,6 +6,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/authgate/authgate"
 )
 
 // TextOptions control the human-readable rendering.
@@ -39,7 +41,7 @@ func WriteText(w io.Writer, r *Report, o TextOptions) error {
 	if r.ExplainCommand != "" {
 		p.heading("For the server's admin")
 		p.line("  Give them this request id; they see the whole decision with:")
-		p.line("  " + p.paint(bold, r.ExplainCommand))
+		p.line("  %s", p.paint(bold, r.ExplainCommand))
 	}
 	return p.err
 }
@@ -59,16 +61,27 @@ type printer struct {
 	first bool
 }
 
-func (p *printer) paint(code, s string) string {
+// painted is text paint made safe and coloured; line prints it as it is.
+type painted string
+
+func (p *printer) paint(code, s string) painted {
+	s = authgate.Printable(s)
 	if !p.color || s == "" {
-		return s
+		return painted(s)
 	}
-	return "\x1b[" + code + "m" + s + "\x1b[0m"
+	return painted("\x1b[" + code + "m" + s + "\x1b[0m")
 }
 
 func (p *printer) line(format string, args ...any) {
 	if p.err != nil {
 		return
+	}
+	// Every plain string may come from the server or a token: escape its
+	// control characters so it cannot rewrite the reader's terminal.
+	for i, a := range args {
+		if s, ok := a.(string); ok {
+			args[i] = authgate.Printable(s)
+		}
 	}
 	_, p.err = fmt.Fprintf(p.w, format+"\n", args...)
 }
@@ -78,8 +91,10 @@ func (p *printer) heading(s string) {
 	p.line("%s", p.paint(bold, s))
 }
 
-func (p *printer) field(name, value string) {
-	if value == "" {
+// field prints one named value: a plain string (escaped by line) or a
+// painted one.
+func (p *printer) field(name string, value any) {
+	if fmt.Sprint(value) == "" {
 		return
 	}
 	p.line("  %-12s %s", name, value)
@@ -151,7 +166,7 @@ func (p *printer) request(r *Report) {
 		p.field("retry after", ri.RetryAfter+" s")
 	}
 	if a := ri.Authgate; a != nil {
-		p.field("authgate", "reason "+p.paint(bold, string(a.Reason))+masked(a))
+		p.field("authgate", "reason "+p.paint(bold, string(a.Reason))+painted(authgate.Printable(masked(a))))
 	}
 	if pr := ri.Problem; pr != nil {
 		s := pr.Title

@@ -52,8 +52,9 @@ func eventRow(d *authgate.Decision) ([]any, error) {
 		n := int64(d.ClockSkew)
 		skew = &n
 	}
-	return []any{d.Time.UnixNano(), d.RequestID, d.Route, string(d.Method), d.Outcome(), string(d.Reason),
-		int32(d.Status), d.Claimed, subject, keyID, source, sourceIP, d.UserAgent, d.Fingerprint, iss, skew,
+	col := signinlog.TextColumn
+	return []any{d.Time.UnixNano(), col(d.RequestID), col(d.Route), string(d.Method), d.Outcome(), string(d.Reason),
+		int32(d.Status), col(d.Claimed), col(subject), col(keyID), source, sourceIP, col(d.UserAgent), col(d.Fingerprint), col(iss), skew,
 		int64(d.Latency), doc}, nil
 }
 

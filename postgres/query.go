@@ -76,7 +76,7 @@ func pageQuery(f signinlog.Filter, p signinlog.Page) (string, []any, error) {
 // Get returns the events with request id id, newest first.
 func (s *EventStore) Get(ctx context.Context, requestID string) ([]*authgate.Decision, error) {
 	events, _, err := s.events(ctx, `SELECT id, time, decision FROM events WHERE request_id = $1
-		ORDER BY time DESC, id DESC`, requestID)
+		ORDER BY time DESC, id DESC LIMIT $2`, requestID, signinlog.MaxPerRequestID)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: reading event %q: %w", requestID, err)
 	}

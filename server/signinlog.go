@@ -35,6 +35,7 @@ type signInLog struct {
 	metrics *metrics.Metrics
 	admin   *http.Server
 	adminLn net.Listener
+	logger  *slog.Logger
 }
 
 // openSignInLog opens the configured store and starts its writer; decisions
@@ -65,7 +66,7 @@ func openSignInLog(cfg *config.Config, recorder authgate.EventSink, logger *slog
 		events.Close()
 		return nil, fmt.Errorf("cannot start the sign-in log writer: %w", err)
 	}
-	l := &signInLog{events: events, writer: w}
+	l := &signInLog{events: events, writer: w, logger: logger}
 	l.metrics = metrics.New(routes, fanout{recorder, w})
 	l.metrics.WatchWriter(w)
 	return l, nil
@@ -96,6 +97,12 @@ func (l *signInLog) startAdmin(cfg *config.Config, users authgate.UserStore, key
 			Registry: l.metrics.Registry, Logger: logger, Now: now,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    16 << 10,
+	}
+	if a, ok := ln.Addr().(*net.TCPAddr); ok && !a.IP.IsLoopback() {
+		logger.Warn("the admin API listens beyond loopback without TLS: its bearer token crosses the network in clear; put it behind a TLS proxy or bind admin.listen to 127.0.0.1", "listen", cfg.Admin.Listen)
 	}
 	go l.admin.Serve(ln)
 	logger.Info("admin API listening", "url", "http://"+ln.Addr().String())
@@ -134,7 +141,13 @@ func (l *signInLog) close(ctx context.Context) error {
 		errs = append(errs, l.admin.Shutdown(ctx))
 	}
 	if l.writer != nil {
-		errs = append(errs, l.writer.Close(ctx), l.events.Close())
+		errs = append(errs, l.writer.Close(ctx))
+		// Requests that outlived the shutdown deadline decided after the
+		// writer closed; their events are gone, but never silently.
+		if st := l.writer.Stats(); st.DroppedAfterClose > 0 && l.logger != nil {
+			l.logger.Warn("sign-in events lost: decided after the shutdown deadline", "events", st.DroppedAfterClose)
+		}
+		errs = append(errs, l.events.Close())
 	}
 	return errors.Join(errs...)
 }

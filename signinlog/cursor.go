@@ -134,3 +134,15 @@ func AddressRange(p netip.Prefix) (lo, hi [16]byte, exceptIPv4 bool) {
 func IPv4Keys() (lo, hi [16]byte) {
 	return AddressKey(netip.IPv4Unspecified()), AddressKey(netip.AddrFrom4([4]byte{255, 255, 255, 255}))
 }
+
+// TextColumn returns s as a store may index it: valid UTF-8 without NUL.
+// Several event fields come straight from what a client sent (a token's
+// unverified sub or iss, a user agent), and PostgreSQL refuses a text value
+// with NUL or invalid UTF-8 — one such event would fail its whole batch,
+// and every replay of it. The stored decision keeps the original.
+func TextColumn(s string) string {
+	if strings.IndexByte(s, 0) >= 0 {
+		s = strings.ReplaceAll(s, "\x00", "")
+	}
+	return strings.ToValidUTF8(s, "\uFFFD")
+}

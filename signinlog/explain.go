@@ -94,22 +94,22 @@ func Explain(w io.Writer, d *authgate.Decision, c Context) error {
 		outcome = fmt.Sprintf("refused: %s (HTTP %d)", d.Reason, d.Status)
 	}
 	fmt.Fprintf(&b, "Request %s — %s\n", d.RequestID, outcome)
-	fmt.Fprintf(&b, "  %s · route %s · %s %s%s · from %s", stamp(d.Time), orNone(d.Route), orNone(d.HTTPMethod), d.Host, d.Path, addr(d))
+	fmt.Fprintf(&b, "  %s · route %s · %s %s%s · from %s", stamp(d.Time), orNone(d.Route), orNone(pr(d.HTTPMethod)), pr(d.Host), pr(d.Path), addr(d))
 	if d.UserAgent != "" {
-		fmt.Fprintf(&b, " (%s)", d.UserAgent)
+		fmt.Fprintf(&b, " (%s)", pr(d.UserAgent))
 	}
 	fmt.Fprintf(&b, " · decided in %s\n", d.Latency.Round(time.Microsecond))
 
 	b.WriteString("\nPresented\n")
 	b.WriteString("  " + presented(d) + "\n")
 	if t := d.Token; t != nil {
-		fmt.Fprintf(&b, "  token: alg %s, kid %s, iss %s, sub %s, aud %s\n", orNone(t.Algorithm), orNone(t.KeyID), orNone(t.Issuer), orNone(t.Subject), orNone(strings.Join(t.Audience, " ")))
+		fmt.Fprintf(&b, "  token: alg %s, kid %s, iss %s, sub %s, aud %s\n", orNone(pr(t.Algorithm)), orNone(pr(t.KeyID)), orNone(pr(t.Issuer)), orNone(pr(t.Subject)), orNone(pr(strings.Join(t.Audience, " "))))
 		fmt.Fprintf(&b, "         issued %s, not before %s, expires %s\n", stampOr(t.IssuedAt), stampOr(t.NotBefore), stampOr(t.Expires))
 	}
 	if d.Principal != nil {
-		fmt.Fprintf(&b, "  proved: %s (%s", d.Principal.Subject, d.Principal.Method)
+		fmt.Fprintf(&b, "  proved: %s (%s", pr(d.Principal.Subject), d.Principal.Method)
 		if len(d.Principal.Scopes) > 0 {
-			fmt.Fprintf(&b, ", scopes %s", strings.Join(d.Principal.Scopes, " "))
+			fmt.Fprintf(&b, ", scopes %s", pr(strings.Join(d.Principal.Scopes, " ")))
 		}
 		b.WriteString(")\n")
 	}
@@ -118,7 +118,7 @@ func Explain(w io.Writer, d *authgate.Decision, c Context) error {
 	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
 	for _, ch := range d.Checks {
 		mark := map[authgate.Result]string{authgate.Pass: "pass", authgate.Fail: "FAIL", authgate.Skip: "skip", authgate.Info: "info"}[ch.Result]
-		line := fmt.Sprintf("  %s\t%s\t%s", mark, ch.Name, ch.Detail)
+		line := fmt.Sprintf("  %s\t%s\t%s", mark, ch.Name, pr(ch.Detail))
 		if ch.Reason != "" {
 			line += "  ← " + string(ch.Reason)
 		}
@@ -145,6 +145,9 @@ func Explain(w io.Writer, d *authgate.Decision, c Context) error {
 	_, err := io.WriteString(w, b.String())
 	return err
 }
+
+// pr makes a client-supplied value safe to print.
+var pr = authgate.Printable
 
 // worthKnowing lists the context that changes what an admin does next.
 func worthKnowing(d *authgate.Decision, c Context) []string {
@@ -174,7 +177,7 @@ func worthKnowing(d *authgate.Decision, c Context) []string {
 			dir = "late"
 		}
 		out = append(out, fmt.Sprintf("Tokens from %s arrived on average %d s %s over the hour before (%d with a time problem): check that issuer's clock, and this gateway's.",
-			d.Token.Issuer, int(absDur(c.IssuerSkewMean).Seconds()), dir, c.IssuerSkewN))
+			pr(d.Token.Issuer), int(absDur(c.IssuerSkewMean).Seconds()), dir, c.IssuerSkewN))
 	}
 	if c.SameSecret > 1 && !d.Allowed {
 		out = append(out, fmt.Sprintf("The same secret (fingerprint %s) was presented %d times in the 24 hours before this request.", d.Fingerprint, c.SameSecret))
@@ -188,7 +191,7 @@ func presented(d *authgate.Decision) string {
 	}
 	s := string(d.Method)
 	if d.Claimed != "" {
-		s += " claiming " + d.Claimed
+		s += " claiming " + pr(d.Claimed)
 	}
 	if d.Fingerprint != "" {
 		s += " (secret fingerprint " + d.Fingerprint + ")"

@@ -22,8 +22,9 @@ type Store interface {
 	// of them, and the cursor of the next page ("" when there is none).
 	// A cursor from another filter is an error wrapping ErrBadCursor.
 	Query(ctx context.Context, f Filter, p Page) (events []*authgate.Decision, next string, err error)
-	// Get returns every event with request id id, newest first (ids from
-	// trusted proxies may repeat); none is not an error.
+	// Get returns the events with request id id, newest first, at most
+	// MaxPerRequestID of them (ids from trusted proxies may repeat); none
+	// is not an error.
 	Get(ctx context.Context, requestID string) ([]*authgate.Decision, error)
 	// Stats counts the events matching f grouped by by: one Count per
 	// group, the largest group first, groups of equal size in byte order
@@ -81,6 +82,10 @@ type Count struct {
 	Key   string `json:"key"`
 	Count int64  `json:"count"`
 }
+
+// MaxPerRequestID bounds Get: a request id a proxy lets clients choose
+// could otherwise name thousands of events.
+const MaxPerRequestID = 100
 
 // ErrBadCursor is returned by Query for a cursor it did not make.
 var ErrBadCursor = errors.New("bad page cursor")

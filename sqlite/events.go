@@ -224,8 +224,9 @@ func eventArgs(args []any, d *authgate.Decision, enc *batchEncoder) ([]any, erro
 	if d.ClockSkew != 0 {
 		skew = int64(d.ClockSkew)
 	}
-	return append(args, d.Time.UnixNano(), d.RequestID, d.Route, string(d.Method), d.Outcome(), string(d.Reason),
-		d.Status, d.Claimed, subject, keyID, source, sourceIP, d.UserAgent, d.Fingerprint, iss, skew,
+	col := signinlog.TextColumn
+	return append(args, d.Time.UnixNano(), col(d.RequestID), col(d.Route), string(d.Method), d.Outcome(), string(d.Reason),
+		d.Status, col(d.Claimed), col(subject), col(keyID), source, sourceIP, col(d.UserAgent), col(d.Fingerprint), col(iss), skew,
 		int64(d.Latency), doc), nil
 }
 

@@ -57,7 +57,7 @@ func pageQuery(f signinlog.Filter, p signinlog.Page) (string, []any, error) {
 // Get returns the events with request id id, newest first.
 func (s *EventStore) Get(ctx context.Context, requestID string) ([]*authgate.Decision, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT id, time, decision FROM events WHERE request_id = ?
-		ORDER BY time DESC, id DESC`, requestID)
+		ORDER BY time DESC, id DESC LIMIT ?`, requestID, signinlog.MaxPerRequestID)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: reading event %q: %w", requestID, err)
 	}

@@ -200,7 +200,7 @@ func printStats(ctx context.Context, w io.Writer, events signinlog.Store, f sign
 				k = "(none)"
 			}
 		}
-		fmt.Fprintf(tw, "%s\t%d\n", k, c.Count)
+		fmt.Fprintf(tw, "%s\t%d\n", authgate.Printable(k), c.Count)
 		total += c.Count
 	}
 	fmt.Fprintf(tw, "total\t%d\n", total)
@@ -245,7 +245,7 @@ func (p *printer) print(events []*authgate.Decision) {
 		if d.Principal != nil {
 			who = d.Principal.Subject
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", d.Time.UTC().Format("2006-01-02 15:04:05"), d.RequestID, dash(d.Route), dash(string(d.Method)), dash(who), d.Source, d.Outcome(), dash(string(d.Reason)))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", d.Time.UTC().Format("2006-01-02 15:04:05"), authgate.Printable(d.RequestID), dash(d.Route), dash(string(d.Method)), dash(authgate.Printable(who)), d.Source, d.Outcome(), dash(string(d.Reason)))
 	}
 	tw.Flush()
 }

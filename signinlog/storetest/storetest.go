@@ -62,6 +62,7 @@ func Run(t *testing.T, open func(t *testing.T) signinlog.Store) {
 		{"purge deletes only older events, in batches", testPurge},
 		{"a batch is written entirely or not at all", testWriteAllOrNothing},
 		{"writers and readers run at the same time", testConcurrent},
+		{"hostile text from a client (NUL, invalid UTF-8, escapes) is stored and found", testHostileText},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -727,5 +728,33 @@ func testConcurrent(t *testing.T, s signinlog.Store) {
 	}
 	if diff := cmp.Diff([]signinlog.Count{c("alice", writers*batches*size)}, counts); diff != "" {
 		t.Errorf("events stored (-want +got):\n%s", diff)
+	}
+}
+
+// testHostileText writes what an unauthenticated client controls — a
+// token's unverified sub and iss, a user agent — with NUL bytes, invalid
+// UTF-8 and terminal escapes. One such event must not fail its batch (a
+// PostgreSQL text column refuses NUL), and it comes back as written.
+func testHostileText(t *testing.T, s signinlog.Store) {
+	ctx := context.Background()
+	hostile := &authgate.Decision{
+		RequestID: "hostile-1", Time: T0, Route: "api", Method: authgate.MethodBearer, Reason: reason.TokenSignatureInvalid, Status: 401,
+		Claimed: "a\x00b\x1b[31m", UserAgent: "x\xff\xfe", Source: netip.MustParseAddr("192.0.2.7"),
+		Token:  &authgate.TokenInfo{Issuer: "iss\x00", Subject: "a\x00b\x1b[31m"},
+		Checks: []authgate.Check{{Name: "jwt.signature", Result: authgate.Fail, Reason: reason.TokenSignatureInvalid}},
+	}
+	plain := &authgate.Decision{RequestID: "plain-1", Time: T0.Add(time.Second), Route: "api", Allowed: true, Status: 200}
+	if err := s.Write(ctx, []*authgate.Decision{hostile, plain}); err != nil {
+		t.Fatalf("a batch with one hostile event failed: %v", err)
+	}
+	got, err := s.Get(ctx, "hostile-1")
+	if err != nil || len(got) != 1 {
+		t.Fatalf("Get: %d events, %v", len(got), err)
+	}
+	if got[0].Claimed != hostile.Claimed || got[0].Token.Issuer != hostile.Token.Issuer {
+		t.Errorf("the stored decision must keep what was sent: claimed %q iss %q", got[0].Claimed, got[0].Token.Issuer)
+	}
+	if evs, _, err := s.Query(ctx, signinlog.Filter{User: "ab\x1b[31m"}, signinlog.Page{}); err != nil || len(evs) != 1 {
+		t.Errorf("the event is found by its claimed name without the NUL: %d, %v", len(evs), err)
 	}
 }
