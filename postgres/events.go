@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/jackc/pgx/v5/pgconn"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -68,12 +70,12 @@ func (s *EventStore) Write(ctx context.Context, events []*authgate.Decision) err
 	for i, d := range events {
 		row, err := eventRow(d)
 		if err != nil {
-			return fmt.Errorf("postgres: writing events: %w", err)
+			return fmt.Errorf("postgres: writing events: %w: %w", signinlog.ErrRejected, err)
 		}
 		rows[i] = row
 	}
 	if _, err := s.pool.CopyFrom(ctx, pgx.Identifier{"events"}, eventColumns, pgx.CopyFromRows(rows)); err != nil {
-		return fmt.Errorf("postgres: writing events: %w", err)
+		return fmt.Errorf("postgres: writing events: %w", rejected(err))
 	}
 	return nil
 }
@@ -150,3 +152,14 @@ func (s *EventStore) Purge(ctx context.Context, before time.Time) (int64, error)
 }
 
 var _ signinlog.Store = (*EventStore)(nil)
+
+// rejected marks data errors (SQLSTATE classes 22, data exception, and 23,
+// integrity constraint violation) as signinlog.ErrRejected: retrying the
+// same events cannot succeed.
+func rejected(err error) error {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && (strings.HasPrefix(pe.Code, "22") || strings.HasPrefix(pe.Code, "23")) {
+		return fmt.Errorf("%w: %w", signinlog.ErrRejected, err)
+	}
+	return err
+}

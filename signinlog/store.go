@@ -16,7 +16,9 @@ import (
 // default) and postgres.EventStore (several gateways, one database). Both
 // pass the same conformance tests (signinlog/storetest).
 type Store interface {
-	// Write stores a batch of events in one transaction: all or none.
+	// Write stores a batch of events in one transaction: all or none. An
+	// error wrapping ErrRejected means the store refused what the events
+	// hold, not that it is unavailable: writing them again fails again.
 	Write(ctx context.Context, events []*authgate.Decision) error
 	// Query returns the events matching f, newest first, at most p.Limit
 	// of them, and the cursor of the next page ("" when there is none).
@@ -86,6 +88,10 @@ type Count struct {
 // MaxPerRequestID bounds Get: a request id a proxy lets clients choose
 // could otherwise name thousands of events.
 const MaxPerRequestID = 100
+
+// ErrRejected marks a write the store refused for the events' content
+// (a value it cannot hold, a constraint), as opposed to being down.
+var ErrRejected = errors.New("the store refused the events' content")
 
 // ErrBadCursor is returned by Query for a cursor it did not make.
 var ErrBadCursor = errors.New("bad page cursor")

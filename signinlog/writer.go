@@ -90,6 +90,7 @@ type Writer struct {
 	downSince      time.Time
 	streakReplayed int64
 	dropped        map[reason.Code]int64 // since start
+	refused        atomic.Int64          // of those, events the store refused (ErrRejected)
 	pending        map[reason.Code]int64 // not yet in Store.RecordDropped; mirrors dropped.json
 	unlogged       map[reason.Code]int64 // since the last log line about drops
 	unloggedCause  string
@@ -147,9 +148,12 @@ type WriterStats struct {
 	Written  int64 // events written to the store directly
 	Spooled  int64 // events appended to the spool
 	Replayed int64 // spooled events since written to the store
-	// Dropped counts the events lost since start because the spool was
-	// full or could not be written, per reason code ("" for allowed).
+	// Dropped counts the events lost since start — the spool was full or
+	// could not be written, or the store refused their content — per
+	// reason code ("" for allowed).
 	Dropped map[reason.Code]int64
+	// Refused counts the events of Dropped the store refused.
+	Refused int64
 	// DroppedAfterClose counts events recorded after Close began.
 	DroppedAfterClose int64
 	StoreErrors       int64 // failed store calls: writes, replays, RecordDropped
@@ -294,7 +298,7 @@ func (w *Writer) Close(ctx context.Context) error {
 func (w *Writer) close(ctx context.Context) error {
 	stop := context.AfterFunc(ctx, w.cancel)
 	defer stop()
-	droppedBefore := w.droppedTotal()
+	droppedBefore, refusedBefore := w.droppedTotal()-w.refused.Load(), w.refused.Load()
 
 	w.closed.Store(true)
 	for w.inflight.Load() > 0 { // a Record that passed its check before Close
@@ -306,8 +310,11 @@ func (w *Writer) close(ctx context.Context) error {
 	<-w.replayDone
 
 	var errs []error
-	if n := w.droppedTotal() - droppedBefore; n > 0 {
+	if n := w.droppedTotal() - w.refused.Load() - droppedBefore; n > 0 {
 		errs = append(errs, fmt.Errorf("signinlog: %d events dropped while closing: spool full or unwritable", n))
+	}
+	if n := w.refused.Load() - refusedBefore; n > 0 {
+		w.log.Warn("sign-in log: events the store refused were dropped while closing", "events", n)
 	}
 	w.mu.Lock()
 	pending := len(w.pending)
@@ -349,6 +356,7 @@ func (w *Writer) Stats() WriterStats {
 		Replayed:          w.replayed.Load(),
 		Dropped:           dropped,
 		DroppedAfterClose: w.droppedAfterClose.Load(),
+		Refused:           w.refused.Load(),
 		StoreErrors:       w.storeErrors.Load(),
 		SpoolErrors:       w.spoolErrors.Load(),
 		StoreDown:         down,
@@ -427,12 +435,12 @@ func (w *Writer) flush(batch []*authgate.Decision) {
 	}
 	ctx, cancel := context.WithTimeout(w.ctx, w.opts.WriteTimeout)
 	w.writeCancel.Store(&cancel)
-	err := w.store.Write(ctx, batch)
+	n, err := w.write(ctx, batch)
 	w.writeCancel.Store(nil)
 	aborted := ctx.Err() == context.Canceled && w.ctx.Err() == nil
 	cancel()
 	if err == nil {
-		w.written.Add(int64(len(batch)))
+		w.written.Add(int64(n))
 		w.recovered()
 		return
 	}
@@ -442,6 +450,33 @@ func (w *Writer) flush(batch []*authgate.Decision) {
 	}
 	w.failing(err)
 	w.toSpool(batch)
+}
+
+// write stores batch and returns how many events it stored. A batch the
+// store rejects for its content (ErrRejected) is split in halves until the
+// events it refuses are alone; those are dropped and counted, the others
+// stored. Retrying a rejected event would only stop the log: one forged
+// value must not keep every later event out of the store.
+func (w *Writer) write(ctx context.Context, batch []*authgate.Decision) (int, error) {
+	err := w.store.Write(ctx, batch)
+	switch {
+	case err == nil:
+		return len(batch), nil
+	case !errors.Is(err, ErrRejected):
+		return 0, err
+	case len(batch) == 1:
+		w.log.Warn("sign-in log: the store refused an event's content; it is dropped", "request_id", batch[0].RequestID, "err", err)
+		w.refused.Add(1)
+		w.drop(batch, "refused by the store: "+err.Error())
+		return 0, nil
+	}
+	half := len(batch) / 2
+	a, err := w.write(ctx, batch[:half])
+	if err != nil {
+		return a, err
+	}
+	b, err := w.write(ctx, batch[half:])
+	return a + b, err
 }
 
 // failing starts a failure streak, logging it once.
@@ -540,7 +575,7 @@ func (w *Writer) logDrops(now bool) {
 		by = append(by, slog.Int64(name, c))
 	}
 	bytes, _ := w.spool.usage()
-	w.log.Error("sign-in log events dropped: store unavailable and spool full",
+	w.log.Error("sign-in log events dropped",
 		"dropped", n, slog.Group("by_reason", by...), "cause", w.unloggedCause,
 		"spool_bytes", bytes, "spool_max_bytes", w.opts.SpoolMaxBytes)
 	w.unlogged = map[reason.Code]int64{}

@@ -99,14 +99,14 @@ func (w *Writer) replaySegment(seg segment, stop <-chan struct{}) error {
 		default:
 		}
 		ctx, cancel := context.WithTimeout(w.ctx, w.opts.WriteTimeout)
-		err := w.store.Write(ctx, batch)
+		n, err := w.write(ctx, batch)
 		cancel()
 		if err != nil {
 			return err
 		}
-		w.replayed.Add(int64(len(batch)))
+		w.replayed.Add(int64(n))
 		w.mu.Lock()
-		w.streakReplayed += int64(len(batch))
+		w.streakReplayed += int64(n)
 		w.mu.Unlock()
 		batch = nil
 		if err := w.spool.writePos(seg.seq, end); err != nil {

@@ -345,3 +345,37 @@ func (s *switchable) RecordDropped(ctx context.Context, counts map[reason.Code]i
 }
 
 var _ io.Writer = testWriter{}
+
+// TestAnEventTheStoreRefusesIsDroppedNotRetriedForever puts one event the
+// store cannot hold (a time before 1678, beyond Unix nanoseconds) among
+// good ones: the others are stored, that one is dropped and counted, and
+// the store is not reported down.
+func TestAnEventTheStoreRefusesIsDroppedNotRetriedForever(t *testing.T) {
+	dir := t.TempDir()
+	store := openSQLiteEvents(t, filepath.Join(dir, "signinlog.db"))
+	w, err := signinlog.NewWriter(store, signinlog.WriterOptions{SpoolDir: filepath.Join(dir, "spool"), Logger: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 200
+	for i := range n {
+		d := testEvent(i)
+		if i == 77 {
+			d.Time = time.Date(1500, 1, 1, 0, 0, 0, 0, time.UTC)
+			d.Reason = reason.TokenMalformed
+		}
+		w.Record(d)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := w.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	st := w.Stats()
+	if got := len(storedSeqs(t, store)); got != n-1 {
+		t.Errorf("%d events stored, want %d: one refused event must not keep the others out", got, n-1)
+	}
+	if st.Dropped[reason.TokenMalformed] != 1 || st.Refused != 1 || st.SpoolBytes != 0 || st.StoreDown {
+		t.Errorf("Stats = %+v, want the refused event dropped and counted under its reason, and an empty spool", st)
+	}
+}

@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	msqlite "modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 	"sort"
 	"strings"
 	"time"
@@ -242,7 +244,7 @@ func (s *EventStore) Write(ctx context.Context, events []*authgate.Decision) err
 	for _, d := range events {
 		var err error
 		if args, err = eventArgs(args, d, enc); err != nil {
-			return fmt.Errorf("sqlite: writing events: %w", err)
+			return fmt.Errorf("sqlite: writing events: %w: %w", signinlog.ErrRejected, err)
 		}
 	}
 	tx, err := s.w.BeginTx(ctx, nil)
@@ -254,13 +256,13 @@ func (s *EventStore) Write(ctx context.Context, events []*authgate.Decision) err
 	const width = 18 * insertRows
 	for len(args) >= width {
 		if _, err := stmt.ExecContext(ctx, args[:width]...); err != nil {
-			return fmt.Errorf("sqlite: writing events: %w", err)
+			return fmt.Errorf("sqlite: writing events: %w", rejected(err))
 		}
 		args = args[width:]
 	}
 	if len(args) > 0 {
 		if _, err := tx.ExecContext(ctx, insertEvents(len(args)/18), args...); err != nil {
-			return fmt.Errorf("sqlite: writing events: %w", err)
+			return fmt.Errorf("sqlite: writing events: %w", rejected(err))
 		}
 	}
 	if err := tx.Commit(); err != nil {
@@ -346,3 +348,17 @@ func (s *EventStore) Purge(ctx context.Context, before time.Time) (int64, error)
 }
 
 var _ signinlog.Store = (*EventStore)(nil)
+
+// rejected marks SQLite's data errors (a constraint, a value too big, a
+// type mismatch) as signinlog.ErrRejected: retrying the same events cannot
+// succeed. Busy, I/O and full-disk errors are not marked.
+func rejected(err error) error {
+	var se *msqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() & 0xff {
+		case sqlite3.SQLITE_CONSTRAINT, sqlite3.SQLITE_TOOBIG, sqlite3.SQLITE_MISMATCH:
+			return fmt.Errorf("%w: %w", signinlog.ErrRejected, err)
+		}
+	}
+	return err
+}
