@@ -136,14 +136,27 @@ func logCmd(e *env) *cobra.Command {
 	return c
 }
 
-// followLog polls for events newer than the last one printed until ctx
-// ends (Ctrl-C).
+// lateness is how long after its decision an event may still reach the
+// store (a slow password check, a batch, a spool replaying after an
+// outage); follow re-reads that much of the past so it never skips one.
+const lateness = time.Minute
+
+// followLog prints events as they reach the store until ctx ends (Ctrl-C).
+// Each poll re-reads an overlapping window, page by page, and prints what
+// it has not printed yet; late events are printed when they arrive, not
+// skipped. What falls out of the window is forgotten, so memory stays
+// bounded however long it runs.
 func followLog(ctx context.Context, events signinlog.Store, f signinlog.Filter, seen []*authgate.Decision, p *printer) error {
-	last := time.Time{}
-	printed := map[string]bool{}
+	printed := map[string]time.Time{}
+	var last time.Time
+	mark := func(d *authgate.Decision) {
+		printed[key(d)] = d.Time
+		if d.Time.After(last) {
+			last = d.Time
+		}
+	}
 	for _, d := range seen {
-		last = d.Time
-		printed[key(d)] = true
+		mark(d)
 	}
 	tick := time.NewTicker(500 * time.Millisecond)
 	defer tick.Stop()
@@ -154,23 +167,37 @@ func followLog(ctx context.Context, events signinlog.Store, f signinlog.Filter, 
 		case <-tick.C:
 		}
 		g := f
-		if !last.IsZero() {
-			g.Since = last
+		if from := last.Add(-lateness); !last.IsZero() && from.After(g.Since) {
+			g.Since = from
 		}
-		page, _, err := events.Query(ctx, g, signinlog.Page{Limit: 1000})
-		if err != nil {
-			return err
-		}
-		slices.Reverse(page)
 		var fresh []*authgate.Decision
-		for _, d := range page {
-			if !printed[key(d)] {
-				printed[key(d)] = true
-				fresh = append(fresh, d)
-				last = d.Time
+		for cursor := ""; ; {
+			page, next, err := events.Query(ctx, g, signinlog.Page{Limit: 1000, Cursor: cursor})
+			if err != nil {
+				if ctx.Err() != nil {
+					return nil
+				}
+				return err
+			}
+			for _, d := range page {
+				if _, ok := printed[key(d)]; !ok {
+					fresh = append(fresh, d)
+				}
+			}
+			if cursor = next; cursor == "" {
+				break
 			}
 		}
+		slices.SortStableFunc(fresh, func(a, b *authgate.Decision) int { return a.Time.Compare(b.Time) })
+		for _, d := range fresh {
+			mark(d)
+		}
 		p.print(fresh)
+		for k, t := range printed {
+			if t.Before(last.Add(-lateness)) {
+				delete(printed, k)
+			}
+		}
 	}
 }
 

@@ -10,7 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authgate/authgate"
 	"github.com/authgate/authgate/config"
+	"github.com/authgate/authgate/reason"
 	"github.com/authgate/authgate/server"
 )
 
@@ -155,5 +157,44 @@ func waitFor(t *testing.T, cond func() bool) {
 			t.Fatal("condition not met within 10 s")
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func TestLogFollowPrintsAnEventStoredAfterANewerOne(t *testing.T) {
+	path := writeConfig(t)
+	cfg, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := server.OpenEventStore(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	out := &lockedBuf{}
+	done := make(chan int)
+	go func() {
+		done <- Run(ctx, []string{"log", "--follow", "--format", "json", "--config", path}, strings.NewReader(""), out, out)
+	}()
+
+	now := time.Now()
+	write := func(id string, at time.Time) {
+		d := &authgate.Decision{RequestID: id, Time: at, Route: "app", Reason: reason.UserUnknown, Status: 401}
+		if err := store.Write(context.Background(), []*authgate.Decision{d}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("newer", now)
+	waitFor(t, func() bool { return strings.Contains(out.String(), `"newer"`) })
+	// Decided ten seconds earlier (a slow check, a replayed spool), stored now.
+	write("decided-earlier", now.Add(-10*time.Second))
+	waitFor(t, func() bool { return strings.Contains(out.String(), `"decided-earlier"`) })
+	cancel()
+	if code := <-done; code != 0 {
+		t.Errorf("exit %d", code)
+	}
+	if n := strings.Count(out.String(), `"newer"`); n != 1 {
+		t.Errorf("an event was printed %d times", n)
 	}
 }
