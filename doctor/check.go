@@ -564,20 +564,36 @@ func redactURL(u *url.URL, red *redactor) string {
 	if c.User != nil {
 		c.User = url.User(c.User.Username())
 	}
-	q := c.Query()
+	if q, changed := redactParams(c.RawQuery); changed {
+		c.RawQuery = q
+	}
+	// OAuth's implicit flow puts tokens and codes in the fragment of a
+	// redirect: #access_token=...&id_token=...
+	if f, changed := redactParams(c.EscapedFragment()); changed {
+		c.Fragment, c.RawFragment = "", ""
+		return red.clean(strings.TrimSuffix(c.String(), "#") + "#" + f)
+	}
+	return red.clean(c.String())
+}
+
+// redactParams replaces the values of credential-like parameters of a
+// query (or fragment) string.
+func redactParams(raw string) (string, bool) {
+	q, err := url.ParseQuery(raw)
+	if err != nil || len(q) == 0 {
+		return raw, false
+	}
 	changed := false
 	for k := range q {
-		if isCredentialHeader(k, "") || k == "access_token" {
+		switch {
+		case isCredentialHeader(k, ""), k == "access_token", k == "id_token", k == "refresh_token", k == "code":
 			for i := range q[k] {
 				q[k][i] = "REDACTED"
 			}
 			changed = true
 		}
 	}
-	if changed {
-		c.RawQuery = q.Encode()
-	}
-	return red.clean(c.String())
+	return q.Encode(), changed
 }
 
 func redactProxy(p *url.URL) string {

@@ -80,3 +80,31 @@ func TestADiscoveredJWKSURINeverNamesALocalFile(t *testing.T) {
 		t.Errorf("doctor must refuse a discovered jwks_uri that is a file path:\n%s", js.String())
 	}
 }
+
+// TestRedirectFragmentsAreRedacted: an OAuth implicit-flow redirect carries
+// its token in the fragment; the hop must not print it.
+func TestRedirectFragmentsAreRedacted(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/start" {
+			http.Redirect(w, r, "/callback#access_token=Fr4gmentS3cret&state=xyz", http.StatusFound)
+			return
+		}
+		w.WriteHeader(401)
+	}))
+	defer srv.Close()
+	r, err := doctor.Check(context.Background(), doctor.Options{URL: srv.URL + "/start"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var text, js bytes.Buffer
+	doctor.WriteText(&text, r, doctor.TextOptions{})
+	doctor.WriteJSON(&js, r)
+	for _, out := range []string{text.String(), js.String()} {
+		if strings.Contains(out, "Fr4gmentS3cret") {
+			t.Errorf("a fragment token reached the output:\n%s", out)
+		}
+	}
+	if !strings.Contains(text.String(), "state=xyz") {
+		t.Errorf("non-credential parameters should stay readable:\n%s", text.String())
+	}
+}
