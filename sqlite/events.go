@@ -8,10 +8,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	msqlite "modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
-	"sort"
 	"strings"
 	"time"
 
@@ -102,53 +100,9 @@ func (s *EventStore) Close() error {
 	return errors.Join(s.ckpt.close(), s.insert.Close(), s.r.Close(), s.w.Close())
 }
 
-// migrate applies every migration in eventmigrations/ not yet recorded in
-// schema_migrations, in name order, each in one transaction with its record.
+// migrate applies the sign-in log's migrations.
 func (s *EventStore) migrate(ctx context.Context) error {
-	if _, err := s.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		name       TEXT PRIMARY KEY,
-		applied_at INTEGER NOT NULL
-	) STRICT`); err != nil {
-		return fmt.Errorf("creating schema_migrations: %w", err)
-	}
-	names, err := fs.Glob(eventMigrations, "eventmigrations/*.sql")
-	if err != nil {
-		return err
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		if err := s.migrateFile(ctx, name); err != nil {
-			return fmt.Errorf("%s: %w", name, err)
-		}
-	}
-	return nil
-}
-
-func (s *EventStore) migrateFile(ctx context.Context, name string) error {
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	var n int
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE name = ?`, name).Scan(&n); err != nil {
-		return err
-	}
-	if n > 0 {
-		return nil
-	}
-	body, err := fs.ReadFile(eventMigrations, name)
-	if err != nil {
-		return err
-	}
-	if _, err := tx.ExecContext(ctx, string(body)); err != nil {
-		return err
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)`,
-		name, time.Now().UnixNano()); err != nil {
-		return err
-	}
-	return tx.Commit()
+	return migrate(ctx, s.w, eventMigrations, "eventmigrations/*.sql", time.Now)
 }
 
 const eventColumns = `time, request_id, route, method, outcome, reason, status, claimed, subject, key_id,

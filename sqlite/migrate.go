@@ -2,32 +2,40 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"embed"
 	"fmt"
 	"io/fs"
 	"sort"
+	"time"
 )
 
 //go:embed migrations/*.sql
 var migrations embed.FS
 
-// migrate applies every migration in migrations/ not yet recorded in
-// schema_migrations, in name order, each in its own transaction together
-// with its record, so a failed migration leaves no trace.
+// migrate applies the users-and-keys migrations.
 func (s *Store) migrate(ctx context.Context) error {
-	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+	return migrate(ctx, s.db, migrations, "migrations/*.sql", s.now)
+}
+
+// migrate applies every migration matching pattern in files that is not yet
+// recorded in db's schema_migrations, in name order, each in its own
+// transaction together with its record, so a failed migration leaves no
+// trace. Both databases (users and keys; the sign-in log) use it.
+func migrate(ctx context.Context, db *sql.DB, files fs.FS, pattern string, now func() time.Time) error {
+	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		name       TEXT PRIMARY KEY,
 		applied_at INTEGER NOT NULL
 	) STRICT`); err != nil {
 		return fmt.Errorf("creating schema_migrations: %w", err)
 	}
-	names, err := fs.Glob(migrations, "migrations/*.sql")
+	names, err := fs.Glob(files, pattern)
 	if err != nil {
 		return err
 	}
 	sort.Strings(names)
 	for _, name := range names {
-		if err := s.migrateFile(ctx, name); err != nil {
+		if err := migrateFile(ctx, db, files, name, now); err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
 	}
@@ -35,13 +43,12 @@ func (s *Store) migrate(ctx context.Context) error {
 }
 
 // migrateFile applies one migration unless it is already recorded.
-func (s *Store) migrateFile(ctx context.Context, name string) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+func migrateFile(ctx context.Context, db *sql.DB, files fs.FS, name string, now func() time.Time) error {
+	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
-
 	var n int
 	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE name = ?`, name).Scan(&n); err != nil {
 		return err
@@ -49,7 +56,7 @@ func (s *Store) migrateFile(ctx context.Context, name string) error {
 	if n > 0 {
 		return nil
 	}
-	body, err := fs.ReadFile(migrations, name)
+	body, err := fs.ReadFile(files, name)
 	if err != nil {
 		return err
 	}
@@ -57,7 +64,7 @@ func (s *Store) migrateFile(ctx context.Context, name string) error {
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)`,
-		name, nanos(s.now())); err != nil {
+		name, nanos(now())); err != nil {
 		return err
 	}
 	return tx.Commit()
