@@ -68,7 +68,7 @@ func TestMinimalConfigFillsEveryDefault(t *testing.T) {
 		APIKeys:         APIKeys{Header: "X-Api-Key"},
 		IdentityHeaders: IdentityHeaders{Subject: "X-Authgate-Subject", Method: "X-Authgate-Method", Scopes: "X-Authgate-Scopes", Issuer: "X-Authgate-Issuer"},
 		Limits:          Limits{MaxCredentialBytes: 8192},
-		Log: Log{Level: slog.LevelInfo, Format: LogJSON, KeepLast: 1000,
+		Log: Log{Level: slog.LevelInfo, Format: LogJSON, KeepLast: 1000, Decisions: DecisionsRefused,
 			Store: LogStoreSQLite, SQLite: filepath.Join(dir, "authgate-data", "signinlog.db"), RetentionDays: 90, BatchInterval: 100 * time.Millisecond, SpoolMaxBytes: 256 << 20},
 		Routes: []*Route{{
 			Name:     "app",
@@ -106,7 +106,7 @@ func TestFullConfigResolvesEveryKey(t *testing.T) {
 		APIKeys:         APIKeys{Header: "X-Api-Token"},
 		IdentityHeaders: IdentityHeaders{Subject: "X-User", Method: "X-Auth-Method", Scopes: "X-Scopes", Issuer: "X-Authgate-Issuer"},
 		Limits:          Limits{MaxCredentialBytes: 16384},
-		Log: Log{Level: slog.LevelDebug, Format: LogText, KeepLast: 0,
+		Log: Log{Level: slog.LevelDebug, Format: LogText, KeepLast: 0, Decisions: DecisionsRefused,
 			Store: LogStoreSQLite, SQLite: "/var/lib/authgate/signinlog.db", RetentionDays: 90, BatchInterval: 100 * time.Millisecond, SpoolMaxBytes: 256 << 20},
 		Issuers: []*Issuer{{
 			Name:               "corp",

@@ -152,6 +152,10 @@ type Log struct {
 	// KeepLast is how many recent sign-in events are kept in memory for
 	// explain and the console.
 	KeepLast int
+	// Decisions says which decisions get a line in this log: DecisionsAll,
+	// DecisionsRefused (the default with a durable sign-in log, which holds
+	// every decision anyway) or DecisionsNone.
+	Decisions string
 	// Store is where the sign-in log is kept: LogStoreSQLite or
 	// LogStorePostgres.
 	Store string

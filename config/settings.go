@@ -53,7 +53,7 @@ var identitySpec = sectionSpec{where: "in identity_headers", prefix: "identity_h
 var limitsSpec = sectionSpec{where: "in limits", prefix: "limits.", keys: []string{"max_credential_bytes"},
 	example: "limits: {max_credential_bytes: 8192}"}
 
-var logSpec = sectionSpec{where: "in log", prefix: "log.", keys: []string{"level", "format", "keep_last",
+var logSpec = sectionSpec{where: "in log", prefix: "log.", keys: []string{"level", "format", "keep_last", "decisions",
 	"store", "sqlite", "postgres_dsn", "postgres_dsn_file", "retention_days", "batch_interval", "spool_max_mb"},
 	example: "log: {level: info, format: json}"}
 

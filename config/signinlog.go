@@ -13,6 +13,11 @@ const (
 	// LogStoreNone keeps no durable sign-in log: decisions stay in memory
 	// and in the log lines only.
 	LogStoreNone = "none"
+
+	// Which decisions get a log line (log.decisions).
+	DecisionsAll     = "all"
+	DecisionsRefused = "refused"
+	DecisionsNone    = "none"
 )
 
 // Defaults of the sign-in log and the admin API.
@@ -60,6 +65,21 @@ func (d *decoder) signInLog(s *section, l *Log, dataDir string) {
 			line = s.keyLine("postgres_dsn_file")
 		}
 		d.add(line, "add log.store: postgres, or remove the DSN", "a PostgreSQL DSN is set but log.store is %s", l.Store)
+	}
+	// With a durable sign-in log every decision is stored there; the log
+	// lines then carry the refusals an operator watches. Without one, the
+	// lines are the only record.
+	l.Decisions = DecisionsRefused
+	if l.Store == LogStoreNone {
+		l.Decisions = DecisionsAll
+	}
+	if v, n := s.str("decisions", "refused"); n != nil {
+		switch v {
+		case DecisionsAll, DecisionsRefused, DecisionsNone:
+			l.Decisions = v
+		default:
+			d.add(n.Line, oneOf(v, []string{DecisionsAll, DecisionsRefused, DecisionsNone}), "unknown log.decisions %q", v)
+		}
 	}
 	l.RetentionDays = s.integer("retention_days", DefaultRetentionDays, 0, 36500, "90")
 	l.BatchInterval = s.duration("batch_interval", DefaultBatchInterval, time.Millisecond, 10*time.Second)

@@ -87,7 +87,11 @@ func New(cfg *config.Config, opts Options) (_ *Server, err error) {
 		return nil, err
 	}
 	s.starters = starters
-	s.recorder = signinlog.New(signinlog.RecorderOptions{Output: out, Handler: handlerFor(cfg.Log), Keep: cfg.Log.KeepLast})
+	ropts := signinlog.RecorderOptions{Output: out, Handler: handlerFor(cfg.Log), Keep: cfg.Log.KeepLast, RefusedOnly: cfg.Log.Decisions == config.DecisionsRefused}
+	if cfg.Log.Decisions == config.DecisionsNone {
+		ropts.Output = nil
+	}
+	s.recorder = signinlog.New(ropts)
 	if s.log, err = openSignInLog(cfg, s.recorder, s.logger, opts.Now); err != nil {
 		s.recorder.Close()
 		return nil, err

@@ -22,10 +22,11 @@ import (
 
 // Recorder is an authgate.EventSink.
 type Recorder struct {
-	logger *slog.Logger
-	out    *bufio.Writer // under logger; flushed whenever the queue empties
-	ch     chan item
-	done   chan struct{}
+	logger      *slog.Logger
+	out         *bufio.Writer // under logger; flushed whenever the queue empties
+	refusedOnly bool
+	ch          chan item
+	done        chan struct{}
 
 	mu   sync.Mutex
 	ring []*authgate.Decision
@@ -52,14 +53,18 @@ type RecorderOptions struct {
 	Handler func(io.Writer) slog.Handler
 	// Keep is how many recent decisions stay in memory.
 	Keep int
+	// RefusedOnly writes lines for refused decisions only; all are kept
+	// in memory either way.
+	RefusedOnly bool
 }
 
 // New starts a recorder.
 func New(opts RecorderOptions) *Recorder {
 	r := &Recorder{
-		ch:   make(chan item, 8192),
-		done: make(chan struct{}),
-		ring: make([]*authgate.Decision, max(opts.Keep, 1)),
+		ch:          make(chan item, 8192),
+		done:        make(chan struct{}),
+		ring:        make([]*authgate.Decision, max(opts.Keep, 1)),
+		refusedOnly: opts.RefusedOnly,
 	}
 	if opts.Output != nil {
 		if opts.Handler == nil {
@@ -132,7 +137,7 @@ func (r *Recorder) run() {
 		r.next = (r.next + 1) % len(r.ring)
 		r.full = r.full || r.next == 0
 		r.mu.Unlock()
-		if r.logger != nil {
+		if r.logger != nil && !(r.refusedOnly && d.Allowed) {
 			r.log(d)
 			if len(r.ch) == 0 {
 				r.flush()

@@ -106,3 +106,18 @@ func TestRecordAfterCloseIsCountedNotAPanic(t *testing.T) {
 		t.Errorf("Late = %d, want 1", r.Late())
 	}
 }
+
+func TestRefusedOnlyWritesLinesForRefusalsButKeepsEverything(t *testing.T) {
+	var buf bytes.Buffer
+	r := New(RecorderOptions{Output: &buf, Keep: 10, RefusedOnly: true})
+	allowed := &authgate.Decision{RequestID: "ok-1", Allowed: true, Status: 200}
+	r.Record(allowed)
+	r.Record(decision("deny-1"))
+	r.Close()
+	if strings.Contains(buf.String(), "ok-1") || !strings.Contains(buf.String(), "deny-1") {
+		t.Errorf("lines:\n%s", buf.String())
+	}
+	if _, ok := r.Lookup("ok-1"); !ok {
+		t.Errorf("an allowed decision must still be kept in memory")
+	}
+}

@@ -59,7 +59,7 @@ These fail, each for its own reason:
 Each answer carries an X-Request-Id. To see why a request was refused, from another terminal:
   go run ./cmd/authgate explain <X-Request-Id> --config %[3]s
   go run ./cmd/authgate log --since 10m --config %[3]s
-The log below shows each decision too. The demo token expires at %[10]s. Stop with Ctrl-C.
+The log below shows each refusal too. The demo token expires at %[10]s. Stop with Ctrl-C.
 
 `, url, d.UpstreamURL, d.ConfigPath, d.Password, d.Key, d.Token, d.PreviousPassword, d.RotatedKey, d.ExpiredToken, d.TokenExpires.UTC().Format(time.RFC3339))
 }
