@@ -87,7 +87,10 @@ func New(cfg *config.Config, opts Options) (_ *Server, err error) {
 		return nil, err
 	}
 	s.starters = starters
-	ropts := signinlog.RecorderOptions{Output: out, Handler: handlerFor(cfg.Log), Keep: cfg.Log.KeepLast, RefusedOnly: cfg.Log.Decisions == config.DecisionsRefused}
+	ropts := signinlog.RecorderOptions{Output: out, Handler: handlerFor(cfg.Log), Keep: cfg.Log.KeepLast,
+		RefusedOnly: cfg.Log.Decisions == config.DecisionsRefused,
+		// The durable sign-in log keeps each trace; the line says why.
+		Summary: cfg.Log.Store != config.LogStoreNone}
 	if cfg.Log.Decisions == config.DecisionsNone {
 		ropts.Output = nil
 	}

@@ -25,6 +25,7 @@ type Recorder struct {
 	logger      *slog.Logger
 	out         *bufio.Writer // under logger; flushed whenever the queue empties
 	refusedOnly bool
+	summary     bool
 	ch          chan item
 	done        chan struct{}
 
@@ -56,6 +57,9 @@ type RecorderOptions struct {
 	// RefusedOnly writes lines for refused decisions only; all are kept
 	// in memory either way.
 	RefusedOnly bool
+	// Summary writes the failing check instead of the whole trace, for a
+	// gateway whose durable sign-in log holds the trace.
+	Summary bool
 }
 
 // New starts a recorder.
@@ -65,6 +69,7 @@ func New(opts RecorderOptions) *Recorder {
 		done:        make(chan struct{}),
 		ring:        make([]*authgate.Decision, max(opts.Keep, 1)),
 		refusedOnly: opts.RefusedOnly,
+		summary:     opts.Summary,
 	}
 	if opts.Output != nil {
 		if opts.Handler == nil {
@@ -184,6 +189,20 @@ func (r *Recorder) Recent(n int) []*authgate.Decision {
 	return out
 }
 
+// checks is the trace attribute: the whole trace, or in summary mode only
+// the check that names the reason (the durable log keeps the rest).
+func (r *Recorder) checks(d *authgate.Decision) slog.Attr {
+	if !r.summary {
+		return slog.Any("checks", trace(d.Checks))
+	}
+	for i := len(d.Checks) - 1; i >= 0; i-- {
+		if c := d.Checks[i]; c.Reason != "" {
+			return slog.String("failed_check", c.Name+": "+c.Detail)
+		}
+	}
+	return slog.Attr{}
+}
+
 // log writes one decision as one structured line.
 func (r *Recorder) log(d *authgate.Decision) {
 	level := slog.LevelInfo
@@ -223,7 +242,7 @@ func (r *Recorder) log(d *authgate.Decision) {
 		slog.String("path", d.Path),
 		slog.String("user_agent", d.UserAgent),
 		slog.Float64("latency_ms", float64(d.Latency)/float64(time.Millisecond)),
-		slog.Any("checks", trace(d.Checks)),
+		r.checks(d),
 	)
 	r.logger.LogAttrs(context.Background(), level, "decision", attrs...)
 }

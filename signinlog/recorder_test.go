@@ -121,3 +121,16 @@ func TestRefusedOnlyWritesLinesForRefusalsButKeepsEverything(t *testing.T) {
 		t.Errorf("an allowed decision must still be kept in memory")
 	}
 }
+
+func TestSummaryLinesNameTheFailingCheckOnly(t *testing.T) {
+	var buf bytes.Buffer
+	r := New(RecorderOptions{Output: &buf, Keep: 10, Summary: true})
+	d := decision("deny-2")
+	d.Checks = append([]authgate.Check{{Name: "route", Result: authgate.Pass, Detail: "route api"}}, d.Checks...)
+	r.Record(d)
+	r.Close()
+	line := buf.String()
+	if !strings.Contains(line, `"failed_check":"jwt.exp: expired 312 s ago"`) || strings.Contains(line, "route api") || strings.Contains(line, `"checks"`) {
+		t.Errorf("summary line:\n%s", line)
+	}
+}
