@@ -130,6 +130,11 @@ func (d *diagnosis) token(ctx context.Context, client *http.Client, o Options, h
 			d.note("keys_unavailable", Warning, "Could not load the issuer's keys from "+where+": "+err.Error()+"; the signature was not checked.")
 		} else {
 			ti.Signature = checkSignature(raw, ti, set, where)
+			if o.Insecure && strings.HasPrefix(where, "https://") {
+				// -k applies to the key fetch too: whoever sat between us
+				// and the issuer could have served its own keys.
+				d.note("keys_unverified_tls", Warning, "The keys came from "+where+" without certificate verification (-k): a verified signature proves only that the token matches the keys that were served.")
+			}
 		}
 	}
 	d.report.Token = ti
