@@ -22,42 +22,16 @@ var eventColumns = []string{"time", "request_id", "route", "method", "outcome", 
 
 // eventRow returns the column values of d in eventColumns order.
 func eventRow(d *authgate.Decision) ([]any, error) {
-	if d == nil {
-		return nil, errors.New("nil event")
-	}
-	if y := d.Time.Year(); d.Time.IsZero() || y < 1678 || y > 2261 {
-		return nil, fmt.Errorf("event %q: time %v cannot be stored in Unix nanoseconds", d.RequestID, d.Time)
+	c, err := signinlog.EventColumns(d)
+	if err != nil {
+		return nil, err
 	}
 	doc, err := json.Marshal(d)
 	if err != nil {
 		return nil, fmt.Errorf("event %q: %w", d.RequestID, err)
 	}
-	var subject, keyID, iss string
-	if d.Principal != nil {
-		subject, keyID = d.Principal.Subject, d.Principal.KeyID
-	}
-	if keyID == "" && d.Method == authgate.MethodAPIKey {
-		keyID = d.Claimed
-	}
-	if d.Token != nil {
-		iss = d.Token.Issuer
-	}
-	var source string
-	var sourceIP []byte
-	if d.Source.IsValid() {
-		source = d.Source.String()
-		key := signinlog.AddressKey(d.Source)
-		sourceIP = key[:]
-	}
-	var skew *int64
-	if d.ClockSkew != 0 {
-		n := int64(d.ClockSkew)
-		skew = &n
-	}
-	col := signinlog.TextColumn
-	return []any{d.Time.UnixNano(), col(d.RequestID), col(d.Route), string(d.Method), d.Outcome(), string(d.Reason),
-		int32(d.Status), col(d.Claimed), col(subject), col(keyID), source, sourceIP, col(d.UserAgent), col(d.Fingerprint), col(iss), skew,
-		int64(d.Latency), doc}, nil
+	return []any{c.Time, c.RequestID, c.Route, c.Method, c.Outcome, c.Reason, int32(c.Status), c.Claimed,
+		c.Subject, c.KeyID, c.Source, c.SourceIP, c.UserAgent, c.Fingerprint, c.Issuer, c.Skew, c.Latency, doc}, nil
 }
 
 // Write stores events with one COPY, which is atomic: all or none.
