@@ -101,7 +101,7 @@ func (e *Engine) decide(ctx context.Context, req Request, d *authgate.Decision) 
 		return nil
 	}
 	d.Route = route.Name
-	d.Checks = append(d.Checks, authgate.Checkf("route", authgate.Pass, "route %s (host %q, path %s) accepts %s", route.Name, route.Host, route.Path, methods(route.Accept)))
+	d.Checks = append(d.Checks, authgate.Check{Name: "route", Result: authgate.Pass, Detail: route.Matched()})
 
 	if code, c := route.CheckNetwork(req.Source); code != "" {
 		d.Deny(code, c)
@@ -194,17 +194,6 @@ func tokenInQuery(q string) bool {
 	}
 	v, err := url.ParseQuery(q)
 	return err == nil && v.Has("access_token")
-}
-
-func methods(ms []authgate.Method) string {
-	s := ""
-	for i, m := range ms {
-		if i > 0 {
-			s += ", "
-		}
-		s += string(m)
-	}
-	return s
 }
 
 func truncate(s string, n int) string {

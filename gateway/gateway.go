@@ -57,9 +57,12 @@ type Config struct {
 
 // Gateway is the HTTP handler of both modes.
 type Gateway struct {
-	cfg     Config
-	proxies map[string]*httputil.ReverseProxy
-	mux     *http.ServeMux
+	cfg Config
+	// restored are the headers the proxy sets again after removing
+	// hop-by-hop ones: the identity headers and the request id.
+	restored []string
+	proxies  map[string]*httputil.ReverseProxy
+	mux      *http.ServeMux
 }
 
 // New builds a Gateway; the proxies for every route are built here, once.
@@ -80,6 +83,8 @@ func New(cfg Config) *Gateway {
 		cfg.Transport = NewTransport()
 	}
 	g := &Gateway{cfg: cfg, proxies: map[string]*httputil.ReverseProxy{}}
+	names := cfg.IdentityHeaders.names()
+	g.restored = append(names[:], "X-Request-Id")
 	for name, t := range cfg.Targets {
 		if t.Upstream != nil {
 			g.proxies[name] = g.newProxy(t)

@@ -100,8 +100,7 @@ func (g *Gateway) newProxy(t RouteTarget) *httputil.ReverseProxy {
 			pr.SetURL(t.Upstream)
 			// Hop-by-hop headers, and any header the client listed in
 			// Connection, are gone from Out by now; restore ours.
-			names := g.cfg.IdentityHeaders.names()
-			for _, n := range append(names[:], "X-Request-Id") {
+			for _, n := range g.restored {
 				pr.Out.Header[n] = pr.In.Header[n]
 			}
 			if !g.trusted(peerAddr(pr.In)) {

@@ -5,6 +5,7 @@
 package policy
 
 import (
+	"fmt"
 	"net/netip"
 	"path"
 	"sort"
@@ -29,6 +30,24 @@ type Route struct {
 	Networks  []netip.Prefix
 	Verbose   bool
 	Realm     string
+
+	matched string // the trace detail of a match, made once by NewTable
+}
+
+// Matched is the trace detail of a request matching r.
+func (r *Route) Matched() string {
+	if r.matched == "" {
+		return r.describe()
+	}
+	return r.matched
+}
+
+func (r *Route) describe() string {
+	accept := make([]string, len(r.Accept))
+	for i, m := range r.Accept {
+		accept[i] = string(m)
+	}
+	return fmt.Sprintf("route %s (host %q, path %s) accepts %s", r.Name, r.Host, r.Path, strings.Join(accept, ", "))
 }
 
 // Accepts reports whether the route accepts method m.
@@ -50,6 +69,9 @@ type Table struct {
 // NewTable orders routes by specificity.
 func NewTable(routes []*Route) *Table {
 	rs := append([]*Route(nil), routes...)
+	for _, r := range rs {
+		r.matched = r.describe()
+	}
 	sort.SliceStable(rs, func(i, j int) bool {
 		if hi, hj := hostRank(rs[i].Host), hostRank(rs[j].Host); hi != hj {
 			return hi < hj
