@@ -18,6 +18,41 @@ type User struct {
 	Scopes            []string
 	PasswordChangedAt time.Time
 	CreatedAt         time.Time
+	// DisabledAt is when an admin disabled the user; zero while enabled.
+	// A disabled user's password is still checked (so the log says
+	// whether it was right) but never accepted.
+	DisabledAt time.Time
+	// LockedUntil ends a lock the gateway set after repeated failures
+	// from several sources (or an admin set); zero or past: not locked.
+	LockedUntil time.Time
+	LockedAt    time.Time
+	LockCause   string // why, in words, for `users show` and explain
+	// UnlockedAt is the last admin unlock. Failure-counter locks that
+	// began before it no longer apply.
+	UnlockedAt time.Time
+	// MustChangePassword makes the current password refused with
+	// password_change_required until it is changed.
+	MustChangePassword bool
+}
+
+// Disabled reports whether an admin disabled the user.
+func (u User) Disabled() bool { return !u.DisabledAt.IsZero() }
+
+// Locked reports whether the user is locked at now.
+func (u User) Locked(now time.Time) bool { return u.LockedUntil.After(now) }
+
+// State names the user's state at now for listings: "disabled",
+// "locked", "must change password" or "active".
+func (u User) State(now time.Time) string {
+	switch {
+	case u.Disabled():
+		return "disabled"
+	case u.Locked(now):
+		return "locked"
+	case u.MustChangePassword:
+		return "must change password"
+	}
+	return "active"
 }
 
 // PreviousPassword is a password hash that was replaced at ReplacedAt.
@@ -49,12 +84,24 @@ type APIKey struct {
 	RotatedAt    time.Time
 	OverlapUntil time.Time
 	RevokedAt    time.Time
+	// DisabledAt is when an admin disabled the key, whatever its state;
+	// zero while enabled.
+	DisabledAt time.Time
 }
 
 // UserStore looks users up. User returns ErrNotFound for an unknown name and
 // another error when the store cannot answer.
 type UserStore interface {
 	User(ctx context.Context, name string) (User, error)
+}
+
+// AccountLocker records a lock on a user account, so that every gateway
+// and the admin see it. LockUser returns ErrNotFound for an unknown name
+// (which is then locked by the failure counters alone) and another error
+// when the store cannot write. A lock ending earlier than one already
+// recorded does not shorten it.
+type AccountLocker interface {
+	LockUser(ctx context.Context, name string, until time.Time, cause string) error
 }
 
 // KeyStore looks API keys up. APIKey returns ErrNotFound for an unknown id

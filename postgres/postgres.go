@@ -1,8 +1,10 @@
-// Package postgres is the sign-in log for several gateways sharing one
-// PostgreSQL database (jackc/pgx v5). It implements signinlog.Store with
-// the same query semantics as the embedded SQLite store; both pass
-// signinlog/storetest. Writes use COPY; schema migrations are embedded and
-// applied on Open under an advisory lock, so gateways may start together.
+// Package postgres keeps authgate's shared state in one PostgreSQL
+// database (jackc/pgx v5) for several gateways: the sign-in log
+// (EventStore, a signinlog.Store with the same query semantics as the
+// embedded SQLite store; both pass signinlog/storetest; writes use COPY)
+// and the users and API keys (AccountStore, an accounts.Store; both stores
+// pass accounts/accountstest). Schema migrations are embedded and applied
+// on Open under an advisory lock, so gateways may start together.
 package postgres
 
 import (

@@ -7,75 +7,23 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
+
+	"github.com/authgate/authgate/accounts"
 )
 
-// ImportedUser is one user to import, with the line of the source file it
-// came from so that errors can point at it.
-type ImportedUser struct {
-	Line   int // 1-based; when 0, the position in the list is used
-	Name   string
-	Hash   string
-	Scopes []string
-}
-
-// LineError is one bad line of an import.
-type LineError struct {
-	Line int
-	Err  error
-}
-
-// Error prefixes the problem with its line number.
-func (e LineError) Error() string { return fmt.Sprintf("line %d: %v", e.Line, e.Err) }
-
-// ImportError lists every bad line of a rejected import.
-type ImportError struct {
-	Lines []LineError
-}
-
-// Error lists every bad line, one per line.
-func (e *ImportError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "import rejected, nothing was changed; fix these %d line(s) and import again:", len(e.Lines))
-	for _, l := range e.Lines {
-		b.WriteString("\n  ")
-		b.WriteString(l.Error())
-	}
-	return b.String()
-}
-
-// Unwrap returns the errors of the bad lines.
-func (e *ImportError) Unwrap() []error {
-	errs := make([]error, len(e.Lines))
-	for i, l := range e.Lines {
-		errs[i] = l.Err
-	}
-	return errs
-}
+// Import types are those of package accounts.
+type (
+	ImportedUser = accounts.ImportedUser
+	LineError    = accounts.LineError
+	ImportError  = accounts.ImportError
+)
 
 // ImportUsers adds users, all or nothing, in one transaction. An existing
 // user is an error unless replace is set; then its scopes are replaced and,
 // if the hash differs, its password is changed as by SetPassword. Every bad
 // line is reported in one *ImportError, and then nothing changes.
 func (s *Store) ImportUsers(ctx context.Context, users []ImportedUser, replace bool) (added, updated int, err error) {
-	var bad []LineError
-	valid := make([]ImportedUser, 0, len(users))
-	seen := make(map[string]int, len(users))
-	for i, u := range users {
-		if u.Line == 0 {
-			u.Line = i + 1
-		}
-		if err := validUser(u.Name, u.Hash, u.Scopes); err != nil {
-			bad = append(bad, LineError{u.Line, err})
-			continue
-		}
-		if first, dup := seen[u.Name]; dup {
-			bad = append(bad, LineError{u.Line, fmt.Errorf("%w: user %q is also on line %d; keep one of the two", ErrInvalid, u.Name, first)})
-			continue
-		}
-		seen[u.Name] = u.Line
-		valid = append(valid, u)
-	}
+	valid, bad := accounts.CheckImport(users)
 
 	// The transaction runs even when lines were bad, so that lines naming
 	// existing users are reported too; it is then rolled back.
@@ -94,7 +42,7 @@ func (s *Store) ImportUsers(ctx context.Context, users []ImportedUser, replace b
 			case err != nil:
 				return err
 			case !replace:
-				bad = append(bad, LineError{u.Line, fmt.Errorf("%w: user %q already exists; import with replace (--replace) to update it", ErrExists, u.Name)})
+				bad = append(bad, LineError{Line: u.Line, Err: fmt.Errorf("%w: user %q already exists; import with replace (--replace) to update it", ErrExists, u.Name)})
 			default:
 				if current != u.Hash {
 					if err := s.setPasswordTx(ctx, tx, u.Name, u.Hash); err != nil {

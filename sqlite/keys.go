@@ -5,30 +5,26 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"sort"
 	"time"
 
 	"github.com/authgate/authgate"
+	"github.com/authgate/authgate/accounts"
 	"github.com/authgate/authgate/verify/apikey"
 )
 
-// Issued is a newly created API key. Key is the full secret key, shown to
-// the admin once and never stored; APIKey is what the store keeps.
-type Issued struct {
-	Key string
-	authgate.APIKey
-}
+// Issued is a newly created API key (see accounts.Issued).
+type Issued = accounts.Issued
 
 // CreateKey issues a new active key for owner with scopes, expiring at
 // expiresAt (zero: never). Bad input is an error wrapping ErrInvalid.
 func (s *Store) CreateKey(ctx context.Context, owner string, scopes []string, expiresAt time.Time) (Issued, error) {
-	if err := validName("key owner", owner); err != nil {
+	if err := accounts.ValidName("key owner", owner); err != nil {
 		return Issued{}, err
 	}
-	if err := validScopes(scopes); err != nil {
+	if err := accounts.ValidScopes(scopes); err != nil {
 		return Issued{}, err
 	}
-	if err := validExpiry(expiresAt, s.now()); err != nil {
+	if err := accounts.ValidExpiry(expiresAt, s.now()); err != nil {
 		return Issued{}, err
 	}
 	var iss Issued
@@ -98,18 +94,31 @@ func (s *Store) Keys(ctx context.Context) ([]authgate.APIKey, error) {
 	if err := s.Refresh(ctx); err != nil {
 		return nil, err
 	}
-	snap := s.snap.Load()
-	out := make([]authgate.APIKey, 0, len(snap.keys))
-	for _, k := range snap.keys {
-		out = append(out, k)
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if !out[i].CreatedAt.Equal(out[j].CreatedAt) {
-			return out[i].CreatedAt.Before(out[j].CreatedAt)
+	return s.AllKeys(), nil
+}
+
+// SetKeyDisabled disables or enables key id without changing its state.
+// Enabling a revoked key, or setting the state it already has, wraps
+// accounts.ErrState; an unknown id authgate.ErrNotFound.
+func (s *Store) SetKeyDisabled(ctx context.Context, id string, disabled bool) error {
+	return s.write(ctx, func(tx *sql.Tx) error {
+		k, err := keyTx(ctx, tx, id)
+		if err != nil {
+			return err
 		}
-		return out[i].ID < out[j].ID
+		if err := accounts.CheckDisable("key", id, k.DisabledAt, disabled); err != nil {
+			return err
+		}
+		if !disabled && k.State == authgate.KeyRevoked {
+			return fmt.Errorf("%w: key %s was revoked %s and cannot be enabled; issue a new key with `authgate keys create`", ErrKeyState, id, stamp(k.RevokedAt))
+		}
+		at := int64(0)
+		if disabled {
+			at = nanos(s.now())
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE api_keys SET disabled_at = ? WHERE id = ?`, at, id)
+		return err
 	})
-	return out, nil
 }
 
 // insertKey generates and stores a new active key.
@@ -133,7 +142,7 @@ func (s *Store) insertKey(ctx context.Context, tx *sql.Tx, owner string, scopes 
 func keyTx(ctx context.Context, tx *sql.Tx, id string) (authgate.APIKey, error) {
 	k, err := scanKey(tx.QueryRowContext(ctx, `SELECT `+keyColumns+` FROM api_keys WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return k, fmt.Errorf("API key %q: %w; list the existing keys with `authgate keys list`", id, authgate.ErrNotFound)
+		return k, accounts.UnknownKey(id)
 	}
 	return k, err
 }

@@ -4,42 +4,9 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/authgate/authgate/accounts"
 )
-
-// healthState records the outcome of the last reload attempt.
-type healthState struct {
-	err          error     // nil when the last reload succeeded
-	loadedAt     time.Time // when the snapshot in use was loaded
-	failingSince time.Time // when the current streak of failures began
-}
-
-// record stores the outcome of a reload attempt.
-func (s *Store) record(err error) {
-	prev := s.health.Load()
-	h := &healthState{err: err}
-	switch {
-	case err == nil:
-		h.loadedAt = s.now()
-	case prev != nil:
-		h.loadedAt = prev.loadedAt
-		h.failingSince = prev.failingSince
-	}
-	if err != nil && h.failingSince.IsZero() {
-		h.failingSince = s.now()
-	}
-	s.health.Store(h)
-}
-
-// stale returns an error once reloads have failed for longer than MaxStale:
-// past that, deciding on the old snapshot could let a revoked key or a
-// changed password through, so lookups fail and requests get 503.
-func (s *Store) stale() error {
-	h := s.health.Load()
-	if h == nil || h.err == nil || s.maxStale < 0 || s.now().Sub(h.failingSince) <= s.maxStale {
-		return nil
-	}
-	return fmt.Errorf("%w: reloading has failed since %s (longer than %s): %v", ErrStale, stamp(h.failingSince), s.maxStale, h.err)
-}
 
 // Refresh reloads the snapshot from the database now. On failure the
 // previous snapshot stays in use, Healthy reports the error, and Refresh
@@ -55,7 +22,8 @@ func (s *Store) Refresh(ctx context.Context) error {
 // read inside the transaction, so a commit that lands after it is noticed by
 // the next check.
 func (s *Store) reloadLocked(ctx context.Context) (err error) {
-	defer func() { s.record(err) }()
+	var snap *accounts.Snapshot
+	defer func() { s.Loaded(snap, err) }()
 	if _, err := s.watch.ExecContext(ctx, "BEGIN"); err != nil {
 		return fmt.Errorf("sqlite: reloading users and keys: %w", err)
 	}
@@ -65,11 +33,9 @@ func (s *Store) reloadLocked(ctx context.Context) (err error) {
 	if err := s.watch.QueryRowContext(ctx, "PRAGMA data_version").Scan(&version); err != nil {
 		return fmt.Errorf("sqlite: reloading users and keys: %w", err)
 	}
-	snap, err := loadSnapshot(ctx, s.watch)
-	if err != nil {
+	if snap, err = loadSnapshot(ctx, s.watch); err != nil {
 		return fmt.Errorf("sqlite: reloading users and keys: %w", err)
 	}
-	s.snap.Store(snap)
 	s.version = version
 	return nil
 }
@@ -117,22 +83,10 @@ func (s *Store) refreshIfChanged(ctx context.Context) error {
 		return nil
 	}
 	if err != nil {
-		s.record(err)
+		s.Loaded(nil, err)
 		return err
 	}
 	return s.reloadLocked(ctx)
-}
-
-// Healthy returns nil while the snapshot reflects the database as of the
-// last check, and otherwise an error saying since when lookups use an older
-// snapshot and why it could not be reloaded.
-func (s *Store) Healthy() error {
-	h := s.health.Load()
-	if h == nil || h.err == nil {
-		return nil
-	}
-	return fmt.Errorf("sqlite: serving users and keys from the snapshot loaded %s; reloading failed: %w",
-		stamp(h.loadedAt), h.err)
 }
 
 // afterWrite reloads the snapshot after a committed write. The write has

@@ -3,48 +3,11 @@ package sqlite_test
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"testing"
 	"time"
 
-	"github.com/authgate/authgate"
 	"github.com/authgate/authgate/sqlite"
-	"github.com/google/go-cmp/cmp"
 )
-
-func TestASecondStoreSeesChangesAfterRefresh(t *testing.T) {
-	ctx := context.Background()
-	c := newClock()
-	cli, path := open(t, c)
-	gateway := openPath(t, path, c)
-
-	if err := cli.AddUser(ctx, "Aladdin", hash(t, "open sesame"), nil); err != nil {
-		t.Fatal(err)
-	}
-	iss, err := cli.CreateKey(ctx, "ci", []string{"deploy"}, time.Time{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := gateway.User(ctx, "Aladdin"); !errors.Is(err, authgate.ErrNotFound) {
-		t.Fatalf("gateway saw the user before refreshing: %v", err)
-	}
-	if err := gateway.Refresh(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := gateway.User(ctx, "Aladdin"); err != nil {
-		t.Errorf("after Refresh, User = %v", err)
-	}
-	k, err := gateway.APIKey(ctx, iss.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(iss.APIKey, k); diff != "" {
-		t.Errorf("key seen by the second store (-issued +seen):\n%s", diff)
-	}
-	if err := gateway.Healthy(); err != nil {
-		t.Errorf("Healthy = %v", err)
-	}
-}
 
 func TestTheBackgroundRefreshPicksUpAnotherProcesssCommit(t *testing.T) {
 	ctx := context.Background()

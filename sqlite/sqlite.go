@@ -16,23 +16,19 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/authgate/authgate/accounts"
 )
 
-// Errors the admin operations wrap, besides authgate.ErrNotFound.
+// The errors of the admin operations are those of package accounts.
 var (
-	// ErrInvalid means the input was rejected before anything changed.
-	ErrInvalid = errors.New("invalid input")
-	// ErrStale means the store could not be read for longer than MaxStale.
-	ErrStale = errors.New("store unavailable")
-	// ErrExists means a user of that name already exists.
-	ErrExists = errors.New("already exists")
-	// ErrKeyState means the key's state does not allow the operation
-	// (rotating a revoked key, revoking it twice).
-	ErrKeyState = errors.New("key state does not allow this")
+	ErrInvalid  = accounts.ErrInvalid
+	ErrStale    = accounts.ErrStale
+	ErrExists   = accounts.ErrExists
+	ErrKeyState = accounts.ErrState
 )
 
 // DefaultRefreshInterval is how often a Store checks whether another
@@ -56,24 +52,21 @@ type Options struct {
 }
 
 // DefaultMaxStale is how long a snapshot outlives failing reloads.
-const DefaultMaxStale = 30 * time.Second
+const DefaultMaxStale = accounts.DefaultMaxStale
 
 // Store is a SQLite-backed authgate.UserStore and authgate.KeyStore with the
 // admin operations the CLI uses. It is safe for concurrent use.
 type Store struct {
-	db       *sql.DB
-	now      func() time.Time
-	log      *slog.Logger
-	maxStale time.Duration
+	*accounts.Cache
+	db  *sql.DB
+	now func() time.Time
+	log *slog.Logger
 
 	// reloadMu serialises snapshot loads on watch, the connection whose
 	// data_version tells whether anyone committed since the last load.
 	reloadMu sync.Mutex
 	watch    *sql.Conn
 	version  int64
-
-	snap   atomic.Pointer[snapshot]
-	health atomic.Pointer[healthState]
 
 	stop context.CancelFunc
 	done chan struct{}
@@ -100,10 +93,7 @@ func Open(path string, opts Options) (*Store, error) {
 	// SQLite has one writer; two connections are one for writes and one
 	// held for snapshot loads.
 	db.SetMaxOpenConns(2)
-	if opts.MaxStale == 0 {
-		opts.MaxStale = DefaultMaxStale
-	}
-	s := &Store{db: db, now: opts.Now, log: opts.Logger, maxStale: opts.MaxStale, done: make(chan struct{})}
+	s := &Store{Cache: accounts.NewCache(opts.Now, opts.MaxStale), db: db, now: opts.Now, log: opts.Logger, done: make(chan struct{})}
 	ctx := context.Background()
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
@@ -154,4 +144,4 @@ func fromNanos(n int64) time.Time {
 }
 
 // stamp formats t for error messages.
-func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+func stamp(t time.Time) string { return accounts.Stamp(t) }

@@ -5,19 +5,20 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"sort"
+	"time"
 
 	"github.com/authgate/authgate"
+	"github.com/authgate/authgate/accounts"
 )
 
 // MaxPrevious is how many previous password hashes are kept per user.
-const MaxPrevious = 10
+const MaxPrevious = accounts.MaxPrevious
 
 // AddUser creates a user with a password hash (see passhash.Check for the
 // accepted formats) and scopes. Bad input is an error wrapping ErrInvalid,
 // an existing name one wrapping ErrExists; in both cases nothing changes.
 func (s *Store) AddUser(ctx context.Context, name, hash string, scopes []string) error {
-	if err := validUser(name, hash, scopes); err != nil {
+	if err := accounts.ValidUser(name, hash, scopes); err != nil {
 		return err
 	}
 	return s.write(ctx, func(tx *sql.Tx) error {
@@ -40,7 +41,7 @@ func (s *Store) AddUser(ctx context.Context, name, hash string, scopes []string)
 // are kept, so the verifier can recognise an old password still in use.
 // An unknown user is an error wrapping authgate.ErrNotFound.
 func (s *Store) SetPassword(ctx context.Context, name, hash string) error {
-	if err := validHash(name, hash); err != nil {
+	if err := accounts.ValidHash(name, hash); err != nil {
 		return err
 	}
 	return s.write(ctx, func(tx *sql.Tx) error {
@@ -63,7 +64,7 @@ func (s *Store) setPasswordTx(ctx context.Context, tx *sql.Tx, name, hash string
 		name, current, now); err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ?, password_changed_at = ? WHERE name = ?`,
+	if _, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ?, password_changed_at = ?, must_change_password = 0 WHERE name = ?`,
 		hash, now, name); err != nil {
 		return err
 	}
@@ -93,13 +94,88 @@ func (s *Store) Users(ctx context.Context) ([]authgate.User, error) {
 	if err := s.Refresh(ctx); err != nil {
 		return nil, err
 	}
-	snap := s.snap.Load()
-	out := make([]authgate.User, 0, len(snap.users))
-	for _, u := range snap.users {
-		out = append(out, u)
+	return s.AllUsers(), nil
+}
+
+// SetUserDisabled disables or enables a user. Setting the state it already
+// has wraps accounts.ErrState; an unknown user authgate.ErrNotFound.
+func (s *Store) SetUserDisabled(ctx context.Context, name string, disabled bool) error {
+	return s.write(ctx, func(tx *sql.Tx) error {
+		u, err := userTx(ctx, tx, name)
+		if err != nil {
+			return err
+		}
+		if err := accounts.CheckDisable("user", name, u.DisabledAt, disabled); err != nil {
+			return err
+		}
+		at := int64(0)
+		if disabled {
+			at = nanos(s.now())
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE users SET disabled_at = ? WHERE name = ?`, at, name)
+		return err
+	})
+}
+
+// LockUser locks a user until until, for cause. A lock already running
+// longer is kept. An unknown user is authgate.ErrNotFound.
+func (s *Store) LockUser(ctx context.Context, name string, until time.Time, cause string) error {
+	if err := accounts.ValidLockCause(cause); err != nil {
+		return err
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out, nil
+	return s.write(ctx, func(tx *sql.Tx) error {
+		u, err := userTx(ctx, tx, name)
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		if !until.After(now) || !until.After(u.LockedUntil) {
+			return nil
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE users SET locked_until = ?, locked_at = ?, lock_cause = ? WHERE name = ?`,
+			nanos(until), nanos(now), cause, name)
+		return err
+	})
+}
+
+// UnlockUser ends a user's lock and records the unlock time.
+func (s *Store) UnlockUser(ctx context.Context, name string) (wasLocked bool, err error) {
+	err = s.write(ctx, func(tx *sql.Tx) error {
+		u, err := userTx(ctx, tx, name)
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		wasLocked = u.Locked(now)
+		_, err = tx.ExecContext(ctx, `UPDATE users SET locked_until = 0, locked_at = 0, lock_cause = '', unlocked_at = ? WHERE name = ?`,
+			nanos(now), name)
+		return err
+	})
+	return wasLocked, err
+}
+
+// RequirePasswordChange marks the user's password for change.
+func (s *Store) RequirePasswordChange(ctx context.Context, name string) error {
+	return s.write(ctx, func(tx *sql.Tx) error {
+		u, err := userTx(ctx, tx, name)
+		if err != nil {
+			return err
+		}
+		if u.MustChangePassword {
+			return fmt.Errorf("%w: user %q must already change its password; set a new one with `authgate users set-password %s`", accounts.ErrState, name, name)
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE users SET must_change_password = 1 WHERE name = ?`, name)
+		return err
+	})
+}
+
+// userTx reads user name inside tx.
+func userTx(ctx context.Context, tx *sql.Tx, name string) (authgate.User, error) {
+	u, err := scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE name = ?`, name))
+	if errors.Is(err, sql.ErrNoRows) {
+		return u, unknownUser(name)
+	}
+	return u, err
 }
 
 func userExists(ctx context.Context, tx *sql.Tx, name string) (bool, error) {
@@ -108,9 +184,7 @@ func userExists(ctx context.Context, tx *sql.Tx, name string) (bool, error) {
 	return n > 0, err
 }
 
-func unknownUser(name string) error {
-	return fmt.Errorf("user %q: %w; create it with `authgate users add %s`", name, authgate.ErrNotFound, name)
-}
+func unknownUser(name string) error { return accounts.UnknownUser(name) }
 
 // write runs fn in a write transaction and, once it committed, reloads the
 // snapshot so the change is visible to lookups at once.
