@@ -96,6 +96,9 @@ type Decision struct {
 	Token       *TokenInfo    `json:"token,omitempty"`
 	ClockSkew   time.Duration `json:"clock_skew,omitempty"`
 	RetryAfter  time.Duration `json:"retry_after,omitempty"`
+	// Delay is how long the transport waits before answering a refusal,
+	// to slow down repeated failures.
+	Delay time.Duration `json:"delay,omitempty"`
 	// MissingScopes lists the scopes the route requires and the principal
 	// lacks; the Bearer challenge names them.
 	MissingScopes []string      `json:"missing_scopes,omitempty"`

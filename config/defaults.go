@@ -38,6 +38,17 @@ const (
 	DefaultLogFormat           = LogJSON
 	defaultDetectSlips         = true
 	defaultMaxConcurrentHashes = 0
+	DefaultMaxAge              = 0 // passwords never expire
+	DefaultStoreType           = StoreSQLite
+	DefaultThrottleEnabled     = true
+	DefaultThrottleStore       = ThrottleMemory
+	DefaultThrottlePrefix      = "authgate:throttle:"
+	DefaultThrottleMaxKeys     = 1 << 20
+	// DefaultThrottleMaxDelay caps a counter's delay when it sets delay
+	// but neither it nor its default rule sets max_delay.
+	DefaultThrottleMaxDelay = 30 * time.Second
+	DefaultRedisDB          = 0
+	DefaultRedisTimeout     = 250 * time.Millisecond
 )
 
 // DefaultAlgorithms is the signing-algorithm allow-list of an issuer that
@@ -48,4 +59,22 @@ var DefaultAlgorithms = []string{"EdDSA", "ES256", "ES384", "RS256", "PS256"}
 // loopback addresses, where a local nginx or Caddy runs.
 func DefaultTrustedProxies() []netip.Prefix {
 	return []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32"), netip.MustParsePrefix("::1/128")}
+}
+
+// DefaultThrottleRules returns the rule of each counter when the file says
+// nothing about it, keyed by counter name (CounterPair, ...). The pair
+// counter locks one source out of an account well before the user counter
+// locks the account itself, so a flood from one address cannot lock the
+// real user out everywhere. Each call returns a new map.
+func DefaultThrottleRules() map[string]ThrottleRule {
+	return map[string]ThrottleRule{
+		CounterPair: {Limit: 5, Window: 15 * time.Minute, Lock: 15 * time.Minute,
+			FreeFailures: 2, Delay: 500 * time.Millisecond, MaxDelay: 4 * time.Second},
+		CounterUser: {Limit: 20, Window: time.Hour, Lock: 30 * time.Minute},
+		CounterAddress: {Limit: 100, Window: 10 * time.Minute,
+			FreeFailures: 10, Delay: 250 * time.Millisecond, MaxDelay: 2 * time.Second},
+		CounterNetwork: {Limit: 300, Window: 10 * time.Minute},
+		CounterCredential: {Limit: 10, Window: 10 * time.Minute,
+			FreeFailures: 3, Delay: 500 * time.Millisecond, MaxDelay: 4 * time.Second},
+	}
 }

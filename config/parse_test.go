@@ -57,8 +57,9 @@ func TestMinimalConfigFillsEveryDefault(t *testing.T) {
 		DataDir:        filepath.Join(dir, "authgate-data"),
 		Realm:          "authgate",
 		TrustedProxies: prefixes("127.0.0.1/32", "::1/128"),
-		Store:          Store{SQLite: filepath.Join(dir, "authgate-data", "authgate.db"), RefreshInterval: time.Second, MaxStale: 30 * time.Second},
+		Store:          Store{Type: StoreSQLite, SQLite: filepath.Join(dir, "authgate-data", "authgate.db"), RefreshInterval: time.Second, MaxStale: 30 * time.Second},
 		Passwords: Passwords{
+			MaxAge:          0,
 			KeepPrevious:    90 * 24 * time.Hour,
 			DetectSlips:     true,
 			PreviousChecked: 1,
@@ -70,6 +71,20 @@ func TestMinimalConfigFillsEveryDefault(t *testing.T) {
 		Limits:          Limits{MaxCredentialBytes: 8192},
 		Log: Log{Level: slog.LevelInfo, Format: LogJSON, KeepLast: 1000, Decisions: DecisionsRefused,
 			Store: LogStoreSQLite, SQLite: filepath.Join(dir, "authgate-data", "signinlog.db"), RetentionDays: 90, BatchInterval: 100 * time.Millisecond, SpoolMaxBytes: 256 << 20},
+		Throttle: Throttle{
+			Enabled: true,
+			Store:   ThrottleMemory,
+			Prefix:  "authgate:throttle:",
+			MaxKeys: 1 << 20,
+			Rules: map[string]ThrottleRule{
+				CounterPair:       {Limit: 5, Window: 15 * time.Minute, Lock: 15 * time.Minute, FreeFailures: 2, Delay: 500 * time.Millisecond, MaxDelay: 4 * time.Second},
+				CounterUser:       {Limit: 20, Window: time.Hour, Lock: 30 * time.Minute},
+				CounterAddress:    {Limit: 100, Window: 10 * time.Minute, FreeFailures: 10, Delay: 250 * time.Millisecond, MaxDelay: 2 * time.Second},
+				CounterNetwork:    {Limit: 300, Window: 10 * time.Minute},
+				CounterCredential: {Limit: 10, Window: 10 * time.Minute, FreeFailures: 3, Delay: 500 * time.Millisecond, MaxDelay: 4 * time.Second},
+			},
+		},
+		Redis: Redis{}, // no section: nothing uses Redis
 		Routes: []*Route{{
 			Name:     "app",
 			Path:     "/",
@@ -93,7 +108,7 @@ func TestFullConfigResolvesEveryKey(t *testing.T) {
 		DataDir:        "/var/lib/authgate",
 		Realm:          "Example Corp",
 		TrustedProxies: prefixes("10.0.0.0/8", "192.168.1.5/32", "fd00::/8", "::1/128"),
-		Store:          Store{SQLite: "/var/lib/authgate/gate.db", RefreshInterval: 500 * time.Millisecond, MaxStale: time.Minute},
+		Store:          Store{Type: StoreSQLite, SQLite: "/var/lib/authgate/gate.db", RefreshInterval: 500 * time.Millisecond, MaxStale: time.Minute},
 		Users:          Users{Htpasswd: filepath.Join(dir, "secrets", ".htpasswd")},
 		Passwords: Passwords{
 			KeepPrevious:        36 * time.Hour,
@@ -108,6 +123,18 @@ func TestFullConfigResolvesEveryKey(t *testing.T) {
 		Limits:          Limits{MaxCredentialBytes: 16384},
 		Log: Log{Level: slog.LevelDebug, Format: LogText, KeepLast: 0, Decisions: DecisionsRefused,
 			Store: LogStoreSQLite, SQLite: "/var/lib/authgate/signinlog.db", RetentionDays: 90, BatchInterval: 100 * time.Millisecond, SpoolMaxBytes: 256 << 20},
+		Throttle: Throttle{
+			Enabled: false,
+			Store:   ThrottleMemory,
+			Prefix:  "authgate:throttle:",
+			MaxKeys: 1 << 20,
+			Rules: map[string]ThrottleRule{
+				CounterPair:    DefaultThrottleRules()[CounterPair],
+				CounterUser:    DefaultThrottleRules()[CounterUser],
+				CounterAddress: DefaultThrottleRules()[CounterAddress],
+				CounterNetwork: {Limit: 300, Window: time.Hour},
+			},
+		},
 		Issuers: []*Issuer{{
 			Name:               "corp",
 			Issuer:             "https://idp.example.com",

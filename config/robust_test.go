@@ -21,6 +21,12 @@ func TestOddInputsGiveErrorsNotPanics(t *testing.T) {
 		"numbers as names":           "routes: [{name: 1, accept: [basic]}, {name: 1, path: /b, accept: [basic]}]",
 		"a huge number":              "limits: {max_credential_bytes: 99999999999999999999999}\nroutes: [{name: a, accept: [basic]}]",
 		"a document marker and null": "---\n...\n",
+		"throttle as a word":         "throttle: off\nroutes: [{name: a, accept: [basic]}]",
+		"a counter as a list":        "throttle: {pair: [5, 15m]}\nroutes: [{name: a, accept: [basic]}]",
+		"counters all null":          "throttle: {pair: , user: ~, store: }\nredis:\nroutes: [{name: a, accept: [basic]}]\nx: 1",
+		"redis as a list":            "throttle: {store: redis}\nredis: [a]\nroutes: [{name: a, accept: [basic]}]",
+		"a huge limit":               "throttle: {user: {limit: 99999999999999999999999}}\nroutes: [{name: a, accept: [basic]}]",
+		"store type as a mapping":    "store: {type: {postgres: true}}\nroutes: [{name: a, accept: [basic]}]",
 	}
 	for name, in := range inputs {
 		t.Run(name, func(t *testing.T) {

@@ -42,6 +42,11 @@ type Config struct {
 	Log Log
 	// Admin configures the admin API and metrics listener.
 	Admin Admin
+	// Throttle configures failure counting, delays, lockouts and 429s.
+	Throttle Throttle
+	// Redis is the shared Redis server, when some part uses one
+	// (throttle.store: redis); its Address is "" otherwise.
+	Redis Redis
 	// Issuers are the token issuers whose JWTs bearer routes accept.
 	Issuers []*Issuer
 	// Routes are the protected routes, in file order; there is at least one.
@@ -68,8 +73,20 @@ func (c *Config) Issuer(name string) *Issuer {
 	return nil
 }
 
-// Store configures the embedded SQLite store.
+// The user and key stores (store.type).
+const (
+	StoreSQLite   = "sqlite"
+	StorePostgres = "postgres"
+)
+
+// Store configures the user and key store.
 type Store struct {
+	// Type is StoreSQLite (the default: a file in the data directory) or
+	// StorePostgres (several gateways share one database).
+	Type string
+	// PostgresDSN names the PostgreSQL database when Type is postgres. It
+	// may hold a password: never print it.
+	PostgresDSN string
 	// SQLite is the absolute path of the database file (relative paths in
 	// the file are resolved against DataDir).
 	SQLite string
@@ -105,6 +122,80 @@ type Passwords struct {
 	QueueTimeout time.Duration
 	// Argon2 holds the argon2id parameters for new hashes.
 	Argon2 Argon2
+	// MaxAge is how long a password stays valid after it was set; a
+	// correct password older than that is refused with password_expired.
+	// Zero: passwords never expire.
+	MaxAge time.Duration
+}
+
+// The throttle stores (throttle.store).
+const (
+	ThrottleMemory = "memory"
+	ThrottleRedis  = "redis"
+)
+
+// Throttle configures the failure counters.
+type Throttle struct {
+	// Enabled is false only when the file says throttle: {enabled: false}.
+	Enabled bool
+	// Store is ThrottleMemory (per gateway) or ThrottleRedis (shared by
+	// every gateway using the same Redis and prefix).
+	Store string
+	// Prefix starts every Redis key the counters write.
+	Prefix string
+	// ExemptNetworks are source networks whose failures are never counted
+	// nor refused (monitoring, a trusted office).
+	ExemptNetworks []netip.Prefix
+	// MaxKeys bounds the memory store (and the per-node fallback while
+	// Redis is down).
+	MaxKeys int
+	// Rules holds one rule per counter: user, pair, address, network and
+	// credential. A counter set to off has no rule.
+	Rules map[string]ThrottleRule
+}
+
+// The throttle counters, as named in the file.
+const (
+	CounterUser       = "user"       // a user name, across every source
+	CounterPair       = "pair"       // a user name from one source (address or /64)
+	CounterAddress    = "address"    // one source address
+	CounterNetwork    = "network"    // the IPv6 /64 of a source
+	CounterCredential = "credential" // one presented credential (its fingerprint)
+)
+
+// ThrottleCounters lists the counters in the order the docs show them.
+var ThrottleCounters = []string{CounterPair, CounterUser, CounterAddress, CounterNetwork, CounterCredential}
+
+// ThrottleRule is one counter's limit (see throttle.Rule).
+type ThrottleRule struct {
+	// Limit is the number of failures within Window after which attempts
+	// are refused with 429.
+	Limit int
+	// Window is how long a failure counts.
+	Window time.Duration
+	// Lock, when positive, makes reaching Limit lock the counter for Lock;
+	// zero makes it a sliding limit.
+	Lock time.Duration
+	// FreeFailures are answered without delay.
+	FreeFailures int
+	// Delay is the delay of the first failure past FreeFailures, doubling
+	// for each further one up to MaxDelay. Zero: no delay.
+	Delay    time.Duration
+	MaxDelay time.Duration
+}
+
+// Redis configures the connection to a Redis server.
+type Redis struct {
+	// Address is host:port.
+	Address string
+	// Username and Password authenticate (Redis 6 ACL); Password may be
+	// read from a file and must never be printed.
+	Username string
+	Password string
+	// DB is the database number.
+	DB int
+	// Timeout bounds one round trip; a slower Redis counts as down.
+	Timeout time.Duration
 }
 
 // Argon2 holds argon2id parameters (RFC 9106).

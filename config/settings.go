@@ -13,7 +13,7 @@ import (
 var topSpec = sectionSpec{
 	where: "at the top level",
 	keys: []string{"listen", "data_dir", "realm", "trusted_proxies", "store", "users", "passwords",
-		"api_keys", "identity_headers", "limits", "log", "admin", "issuers", "routes"},
+		"api_keys", "identity_headers", "limits", "log", "admin", "throttle", "redis", "issuers", "routes"},
 	elsewhere: map[string]string{
 		"upstream": "to a route, under routes:", "accept": "to a route, under routes:",
 		"path": "to a route, under routes:", "host": "to a route, under routes:",
@@ -25,18 +25,25 @@ var topSpec = sectionSpec{
 		"sqlite": "under store:", "htpasswd": "under users:", "header": "under api_keys:",
 		"level": "under log:", "format": "under log:", "keep_last": "under log:",
 		"max_credential_bytes": "under limits:", "argon2": "under passwords:",
-		"keep_previous": "under passwords:", "detect_slips": "under passwords:",
+		"keep_previous": "under passwords:", "detect_slips": "under passwords:", "max_age": "under passwords:",
+		"postgres_dsn":      "under store: (users and keys) or log: (the sign-in log)",
+		"postgres_dsn_file": "under store: (users and keys) or log: (the sign-in log)",
+		"exempt_networks":   "under throttle:", "max_keys": "under throttle:", "prefix": "under throttle:",
+		"pair": "under throttle:", "user": "under throttle:", "network": "under throttle:", "credential": "under throttle:",
+		"address": "under throttle: (the per-address counter) or redis: (the server's host:port)",
+		"limit":   counterUnderThrottle, "window": counterUnderThrottle, "lock": counterUnderThrottle,
+		"free_failures": counterUnderThrottle, "delay": counterUnderThrottle, "max_delay": counterUnderThrottle,
+		"password_file": "under redis:", "db": "under redis:",
 	},
 }
 
-var storeSpec = sectionSpec{where: "in store", prefix: "store.", keys: []string{"sqlite", "refresh_interval", "max_stale"},
-	example: "store: {sqlite: authgate.db}"}
+const counterUnderThrottle = "to a counter under throttle:, e.g. throttle: {pair: {limit: 5, window: 15m}}"
 
 var usersSpec = sectionSpec{where: "in users", prefix: "users.", keys: []string{"htpasswd"},
 	example: "users: {htpasswd: /etc/nginx/.htpasswd}"}
 
 var passwordsSpec = sectionSpec{where: "in passwords", prefix: "passwords.",
-	keys:    []string{"keep_previous", "detect_slips", "previous_checked", "max_concurrent_hashes", "queue_timeout", "argon2"},
+	keys:    []string{"keep_previous", "detect_slips", "previous_checked", "max_concurrent_hashes", "queue_timeout", "argon2", "max_age"},
 	example: "passwords: {keep_previous: 90d}"}
 
 var argon2Spec = sectionSpec{where: "in passwords.argon2", prefix: "passwords.argon2.",
@@ -85,21 +92,7 @@ func (d *decoder) config(root *yaml.Node) *Config {
 		c.TrustedProxies = d.prefixes("trusted_proxies", items)
 	}
 
-	store := d.section(top.vals["store"], "store", storeSpec)
-	c.Store.SQLite = d.resolvePath("store.sqlite", DefaultSQLite, 0, c.DataDir)
-	if v, n := store.str("sqlite", DefaultSQLite); n != nil {
-		c.Store.SQLite = v
-		if v != ":memory:" {
-			c.Store.SQLite = d.resolvePath("store.sqlite", v, n.Line, c.DataDir)
-		}
-	}
-	c.Store.RefreshInterval = store.duration("refresh_interval", DefaultStoreRefresh, time.Millisecond, 24*time.Hour)
-	c.Store.MaxStale = store.duration("max_stale", DefaultStoreMaxStale, time.Second, 24*time.Hour)
-	if c.Store.MaxStale < c.Store.RefreshInterval {
-		d.add(store.keyLine("max_stale"), "make it several times store.refresh_interval, e.g. 30s",
-			"store.max_stale %s is shorter than store.refresh_interval %s, so every failed reload would refuse requests",
-			formatDuration(c.Store.MaxStale), formatDuration(c.Store.RefreshInterval))
-	}
+	c.Store = d.store(d.section(top.vals["store"], "store", storeSpec), c.DataDir)
 
 	users := d.section(top.vals["users"], "users", usersSpec)
 	if v, n := users.str("htpasswd", "/etc/nginx/.htpasswd"); n != nil {
@@ -127,6 +120,11 @@ func (d *decoder) config(root *yaml.Node) *Config {
 	d.signInLog(logSection, &c.Log, c.DataDir)
 	c.Admin = d.admin(d.section(top.vals["admin"], "admin", adminSpec))
 
+	throttle := d.throttleSection(top)
+	c.Throttle = d.throttle(throttle)
+	c.Redis = d.redis(d.section(top.vals["redis"], "redis", redisSpec), top.keyLine("redis"))
+	d.checkRedisUse(c, top, throttle)
+
 	c.Issuers = d.issuers(top)
 	c.Routes = d.routes(top, c.Realm)
 	return c
@@ -140,6 +138,7 @@ func (d *decoder) passwords(s *section) Passwords {
 		PreviousChecked:     s.integer("previous_checked", DefaultPreviousChecked, 0, 5, "1"),
 		MaxConcurrentHashes: s.integer("max_concurrent_hashes", defaultMaxConcurrentHashes, 0, 1024, "0 (automatic: one per CPU)"),
 		QueueTimeout:        s.duration("queue_timeout", DefaultQueueTimeout, time.Millisecond, time.Minute),
+		MaxAge:              s.duration("max_age", DefaultMaxAge, 0, 3650*day),
 	}
 	a := d.section(s.vals["argon2"], "passwords.argon2", argon2Spec)
 	p.Argon2 = Argon2{

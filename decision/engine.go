@@ -24,6 +24,8 @@ import (
 	"github.com/authgate/authgate/credential"
 	"github.com/authgate/authgate/policy"
 	"github.com/authgate/authgate/reason"
+	"github.com/authgate/authgate/throttle"
+	"github.com/authgate/authgate/verify/apikey"
 )
 
 // Request is what a transport knows of one request.
@@ -59,6 +61,9 @@ type Engine struct {
 	FingerprintKey []byte
 	Now            func() time.Time
 	Sink           authgate.EventSink // may be nil
+	// Guard counts failures and refuses attempts over their limits before
+	// any secret is verified; nil: no throttling.
+	Guard *throttle.Guard
 
 	macs sync.Pool // of HMACs keyed with FingerprintKey
 }
@@ -124,6 +129,17 @@ func (e *Engine) decide(ctx context.Context, req Request, d *authgate.Decision) 
 	cred := x.Credential
 	d.Fingerprint = e.fingerprint(cred)
 
+	attempt := throttle.Attempt{Method: cred.Method, User: cred.Username, Source: req.Source, Fingerprint: d.Fingerprint}
+	if e.Guard != nil {
+		out := e.Guard.Check(ctx, attempt, d.Time)
+		d.Checks = append(d.Checks, out.Checks...)
+		if out.Reason != "" {
+			d.Allowed, d.Reason, d.RetryAfter = false, out.Reason, out.RetryAfter
+			d.Claimed = claimed(cred)
+			return route
+		}
+	}
+
 	v := e.Verifiers[cred.Method]
 	if v == nil {
 		d.Deny(reason.InternalError, authgate.Checkf("verify", authgate.Fail, "route %s accepts %s but no %s verifier is configured", route.Name, cred.Method, cred.Method))
@@ -146,7 +162,15 @@ func (e *Engine) decide(ctx context.Context, req Request, d *authgate.Decision) 
 	if verdict.Reason != "" {
 		// The verifier's failing check is already in the trace.
 		d.Allowed, d.Reason = false, verdict.Reason
+		if e.Guard != nil && countsAsFailure(verdict.Reason) {
+			delay, checks := e.Guard.Failed(ctx, attempt, d.Time)
+			d.Delay = delay
+			d.Checks = append(d.Checks, checks...)
+		}
 		return route
+	}
+	if e.Guard != nil {
+		e.Guard.Succeeded(ctx, attempt)
 	}
 
 	p := verdict.Principal
@@ -160,6 +184,29 @@ func (e *Engine) decide(ctx context.Context, req Request, d *authgate.Decision) 
 	}
 	d.Allowed = true
 	return route
+}
+
+// countsAsFailure reports whether a verifier's refusal counts against the
+// attempt's failure counters: every refused credential except a correct
+// password that has expired or must be changed, which its holder cannot
+// fix by trying less.
+func countsAsFailure(code reason.Code) bool {
+	return code != reason.PasswordExpired && code != reason.PasswordChangeRequired
+}
+
+// claimed is who a credential refused before verification claims to be:
+// the user name or the API key's id; nothing for a token, which is not
+// decoded unverified.
+func claimed(c authgate.Credential) string {
+	switch c.Method {
+	case authgate.MethodBasic:
+		return authgate.LoggableName(c.Username)
+	case authgate.MethodAPIKey:
+		if id, _, ok := apikey.Parse(c.Secret); ok {
+			return id
+		}
+	}
+	return ""
 }
 
 // unavailable maps a verifier's error to its 503 reason.

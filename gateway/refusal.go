@@ -31,6 +31,17 @@ type problem struct {
 // refuse writes the public answer for a refused decision: the reason the
 // route's detail level allows the caller to see.
 func (g *Gateway) refuse(w http.ResponseWriter, r *http.Request, d *authgate.Decision, route *policy.Route) {
+	if d.Delay > 0 {
+		// Repeated failures are answered slowly; the wait holds only this
+		// request's goroutine, and ends early if the client leaves.
+		t := time.NewTimer(d.Delay)
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			t.Stop()
+			return
+		}
+	}
 	verbose := route != nil && route.Verbose
 	pub := reason.Lookup(d.Reason).Public(verbose)
 	explanation := ""

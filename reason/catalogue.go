@@ -55,6 +55,18 @@ const (
 	AudienceMismatch      Code = "audience_mismatch"
 	IssuerNotAllowed      Code = "issuer_not_allowed"
 
+	// account: states of users and keys
+	AccountDisabled        Code = "account_disabled"
+	PasswordExpired        Code = "password_expired"
+	PasswordChangeRequired Code = "password_change_required"
+	APIKeyDisabled         Code = "api_key_disabled"
+
+	// throttle: repeated failures
+	TooManyFailures           Code = "too_many_failures"
+	TooManyFailuresCredential Code = "too_many_failures_credential"
+	AccountLocked             Code = "account_locked"
+	AccountLockedFromSource   Code = "account_locked_from_source"
+
 	// policy
 	InsufficientScopeCode Code = "insufficient_scope"
 	NetworkNotAllowed     Code = "network_not_allowed"
@@ -252,6 +264,42 @@ var catalogue = []Reason{
 		Title:   "Issuer not allowed on this route",
 		Message: "The token comes from a trusted issuer that this route does not accept.",
 		Hint:    "Get a token from an issuer this route accepts; the admin can list them in the route's `policy.issuers`."},
+
+	// ---- account ----
+	{Code: AccountDisabled, Status: 401, Category: "account", Visibility: Verbose, Mask: InvalidCredentials,
+		Title:   "Account disabled",
+		Message: "This user account is disabled.",
+		Hint:    "Ask an admin to enable the account (`authgate users enable`) if it should still sign in."},
+	{Code: PasswordExpired, Status: 401, Category: "account", Visibility: Public,
+		Title:   "Password expired",
+		Message: "The password is correct but has expired.",
+		Hint:    "Ask an admin to set a new password (`authgate users set-password`); passwords expire after `passwords.max_age`."},
+	{Code: PasswordChangeRequired, Status: 401, Category: "account", Visibility: Public,
+		Title:   "Password must be changed",
+		Message: "The password is correct, but an admin asked for it to be changed before it is used again.",
+		Hint:    "Ask an admin to set a new password (`authgate users set-password`)."},
+	{Code: APIKeyDisabled, Status: 401, Category: "account", Visibility: Public,
+		Title:   "API key disabled",
+		Message: "This API key is disabled.",
+		Hint:    "Ask the key's owner or an admin to enable it (`authgate keys enable`), or use another key."},
+
+	// ---- throttle ----
+	{Code: TooManyFailures, Status: 429, Category: "throttle", Visibility: Public, Retry: true,
+		Title:   "Too many failed attempts",
+		Message: "Too many failed sign-in attempts came from this source; further attempts are refused for a while.",
+		Hint:    "Wait for the number of seconds in Retry-After, then retry with the right credentials. A client retrying a stale secret in a loop is the usual cause."},
+	{Code: TooManyFailuresCredential, Status: 429, Category: "throttle", Visibility: Public, Retry: true,
+		Title:   "Credential refused too often",
+		Message: "This exact credential failed too many times; it is refused without being checked for a while.",
+		Hint:    "The client keeps sending a wrong, expired or rotated-out secret; fix it in the client's configuration instead of retrying."},
+	{Code: AccountLocked, Status: 429, Category: "throttle", Visibility: Verbose, Mask: TooManyFailures, Retry: true,
+		Title:   "Account locked",
+		Message: "This account is locked after failed sign-in attempts from several sources.",
+		Hint:    "Wait for the number of seconds in Retry-After, or ask an admin to unlock it (`authgate users unlock`) once the attempts are understood."},
+	{Code: AccountLockedFromSource, Status: 429, Category: "throttle", Visibility: Verbose, Mask: TooManyFailures, Retry: true,
+		Title:   "Account locked for this source",
+		Message: "Sign-in to this account from this network address is locked after repeated failures; other addresses are not affected.",
+		Hint:    "Wait for the number of seconds in Retry-After, or ask an admin to unlock the account (`authgate users unlock`)."},
 
 	// ---- policy ----
 	{Code: InsufficientScopeCode, Status: 403, Category: "policy", Visibility: Public, BearerError: InsufficientScope,

@@ -115,5 +115,5 @@ func All() []Reason {
 
 // Categories in the order documentation lists them.
 var categoryOrder = map[string]int{
-	"request": 0, "password": 1, "api_key": 2, "token": 3, "policy": 4, "dependency": 5,
+	"request": 0, "password": 1, "api_key": 2, "token": 3, "account": 4, "throttle": 5, "policy": 6, "dependency": 7,
 }

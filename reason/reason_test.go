@@ -45,8 +45,8 @@ func TestCatalogueEntriesAreWellFormed(t *testing.T) {
 			if r.BearerError == InvalidToken && r.Status != 401 {
 				t.Errorf("invalid_token must be 401, is %d", r.Status)
 			}
-			if r.Retry != (r.Status == 503) {
-				t.Errorf("Retry-After must go with 503 and only 503 (status %d, retry %v)", r.Status, r.Retry)
+			if r.Retry != (r.Status == 503 || r.Status == 429) {
+				t.Errorf("Retry-After must go with 503 and 429 and only those (status %d, retry %v)", r.Status, r.Retry)
 			}
 			switch r.Visibility {
 			case Public:

@@ -103,6 +103,7 @@ func (s *Server) verifiers(key []byte, now func() time.Time) (map[authgate.Metho
 			QueueTimeout:    cfg.Passwords.QueueTimeout,
 			CacheKey:        key,
 			Argon2:          Argon2(cfg),
+			MaxAge:          cfg.Passwords.MaxAge,
 		})
 	}
 	if used[authgate.MethodAPIKey] {

@@ -64,6 +64,16 @@ passwords:
   argon2: {memory_kib: 1024, iterations: 1, parallelism: 1}
   max_concurrent_hashes: 1
   queue_timeout: 1ms
+  max_age: 30d
+throttle:
+  # Requests from the test itself are not counted; throttling cases come
+  # from other sources through X-Forwarded-For (loopback is a trusted proxy).
+  exempt_networks: [127.0.0.1/32]
+  pair: {limit: 3, window: 15m, lock: 15m, free_failures: 3}
+  user: {limit: 5, window: 1h, lock: 30m}
+  address: {limit: 6, window: 10m, free_failures: 6}
+  network: off
+  credential: {limit: 4, window: 10m, free_failures: 4}
 limits:
   max_credential_bytes: 512
 issuers:
@@ -230,6 +240,19 @@ func (h *harness) do(method, path string, header http.Header) (*http.Response, [
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
 	return resp, body
+}
+
+// failFrom sends n requests with header from source src (through
+// X-Forwarded-For), each expected to be refused.
+func (h *harness) failFrom(src string, n int, header func(i int) http.Header) {
+	h.t.Helper()
+	for i := range n {
+		hd := header(i)
+		hd.Set("X-Forwarded-For", src)
+		if resp, _ := h.do("GET", "/v", hd); resp.StatusCode < 400 {
+			h.t.Fatalf("preparing a throttle case: request %d from %s was allowed", i, src)
+		}
+	}
 }
 
 func (h *harness) addUser(name, password string, scopes ...string) {

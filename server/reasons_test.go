@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"sort"
 	"strings"
@@ -52,6 +53,22 @@ func TestEveryReasonThroughTheGateway(t *testing.T) {
 	expiring, _ := st.CreateKey(ctx, "billing", nil, h.now().Add(time.Minute))
 	secretWrong := active.Key[:len(active.Key)-4] + "AAAA"
 	otherKey, _ := ecdsaKey()
+
+	// Account states.
+	h.addUser("dora", "Dora-Pass-1")
+	st.SetUserDisabled(ctx, "dora", true)
+	h.addUser("frank", "Frank-Pass-1")
+	st.RequirePasswordChange(ctx, "frank")
+	h.advance(-40 * 24 * time.Hour) // erin's password was set 40 days ago; passwords expire after 30
+	h.addUser("erin", "Erin-Pass-1")
+	h.advance(40 * 24 * time.Hour)
+	disabledKey, _ := st.CreateKey(ctx, "billing", nil, time.Time{})
+	st.SetKeyDisabled(ctx, disabledKey.ID, true)
+	h.addUser("gina", "Gina-Pass-1")
+	from := func(src string, hd http.Header) http.Header { hd.Set("X-Forwarded-For", src); return hd }
+	wrongKey := func(i int) http.Header {
+		return apiKey(fmt.Sprintf("agk_aaaaaaaaaaa%d_%s", i%10, strings.Repeat("B", 43)))
+	}
 
 	type tc struct {
 		name   string
@@ -132,6 +149,32 @@ func TestEveryReasonThroughTheGateway(t *testing.T) {
 		{name: "loopback on an office-only route → network_not_allowed", path: "/office", header: apiKey(active.Key), status: 403, logged: reason.NetworkNotAllowed},
 		{name: "an upstream that does not answer → upstream_unavailable", path: "/dead", header: apiKey(active.Key), status: 502, public: reason.UpstreamUnavailable},
 		{name: "a forward-auth-only route in proxy mode → upstream_unavailable", path: "/fwd", header: apiKey(active.Key), status: 502, public: reason.UpstreamUnavailable},
+
+		{name: "a disabled user with the right password → account_disabled", path: "/v", header: basic("dora", "Dora-Pass-1"), status: 401, logged: reason.AccountDisabled},
+		{name: "a disabled user on a minimal route → invalid_credentials", path: "/m", header: basic("dora", "Dora-Pass-1"), status: 401, logged: reason.AccountDisabled, public: reason.InvalidCredentials},
+		{name: "a password set 40 days ago, max age 30 days → password_expired", path: "/m", header: basic("erin", "Erin-Pass-1"), status: 401, logged: reason.PasswordExpired},
+		{name: "a password an admin expired → password_change_required", path: "/m", header: basic("frank", "Frank-Pass-1"), status: 401, logged: reason.PasswordChangeRequired},
+		{name: "a disabled key → api_key_disabled", path: "/m", header: apiKey(disabledKey.Key), status: 401, logged: reason.APIKeyDisabled},
+
+		{name: "the same wrong key a fifth time → too_many_failures_credential", path: "/v", header: from("198.51.100.10", apiKey(secretWrong)),
+			before: func() { h.failFrom("198.51.100.10", 4, func(int) http.Header { return apiKey(secretWrong) }) },
+			status: 429, logged: reason.TooManyFailuresCredential},
+		{name: "three wrong passwords from one source → account_locked_from_source", path: "/v", header: from("198.51.100.20", basic("alice", "Correct-Horse 1")),
+			before: func() {
+				h.failFrom("198.51.100.20", 3, func(i int) http.Header { return basic("alice", fmt.Sprintf("guess-%d", i)) })
+			},
+			status: 429, logged: reason.AccountLockedFromSource},
+		{name: "the same user from another source is not locked", path: "/v", header: from("198.51.100.21", basic("alice", "Correct-Horse 1")), status: 200},
+		{name: "wrong passwords from several sources → account_locked", path: "/v", header: from("198.51.100.33", basic("gina", "Gina-Pass-1")),
+			before: func() {
+				h.failFrom("198.51.100.31", 3, func(i int) http.Header { return basic("gina", fmt.Sprintf("guess-%d", i)) })
+				h.failFrom("198.51.100.32", 2, func(i int) http.Header { return basic("gina", fmt.Sprintf("guess-%d", i+3)) })
+			},
+			status: 429, logged: reason.AccountLocked},
+		{name: "account_locked on a minimal route → too_many_failures", path: "/m", header: from("198.51.100.34", basic("gina", "Gina-Pass-1")), status: 429, logged: reason.AccountLocked, public: reason.TooManyFailures},
+		{name: "six failures from one address → too_many_failures", path: "/v", header: from("198.51.100.40", apiKey(active.Key)),
+			before: func() { h.failFrom("198.51.100.40", 6, wrongKey) },
+			status: 429, logged: reason.TooManyFailures},
 
 		// Clock moves last: cases after this see a later time.
 		{name: "a key past its expiry → api_key_expired", path: "/m", header: apiKey(expiring.Key), before: func() { h.advance(2 * time.Minute) }, status: 401, logged: reason.APIKeyExpired},

@@ -20,11 +20,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/authgate/authgate"
+	"github.com/authgate/authgate/accounts"
 	"github.com/authgate/authgate/config"
 	"github.com/authgate/authgate/decision"
 	"github.com/authgate/authgate/gateway"
 	"github.com/authgate/authgate/signinlog"
-	"github.com/authgate/authgate/sqlite"
 )
 
 // Options are what a Server needs beyond its configuration.
@@ -40,7 +40,8 @@ type Server struct {
 	cfg      *config.Config
 	logger   *slog.Logger
 	now      func() time.Time
-	store    *sqlite.Store
+	store    accounts.Store
+	throttle *throttling
 	recorder *signinlog.Recorder
 	log      *signInLog
 	engine   *decision.Engine
@@ -73,13 +74,20 @@ func New(cfg *config.Config, opts Options) (_ *Server, err error) {
 	if err != nil {
 		return nil, err
 	}
-	s.store, err = sqlite.Open(cfg.Store.SQLite, sqlite.Options{Now: opts.Now, RefreshInterval: cfg.Store.RefreshInterval, MaxStale: cfg.Store.MaxStale, Logger: s.logger})
-	if err != nil {
-		return nil, fmt.Errorf("cannot open the store %s: %w", cfg.Store.SQLite, err)
+	if s.store, err = OpenAccounts(context.Background(), cfg, AccountsOptions{Now: opts.Now, Logger: s.logger}); err != nil {
+		return nil, err
 	}
 	defer func() {
 		if err != nil {
 			s.store.Close()
+		}
+	}()
+	if s.throttle, err = newThrottling(cfg, s.store, s.logger); err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			s.throttle.close()
 		}
 	}()
 	verifiers, starters, err := s.verifiers(key, opts.Now)
@@ -107,6 +115,10 @@ func New(cfg *config.Config, opts Options) (_ *Server, err error) {
 		Now:            opts.Now,
 		Sink:           s.log.sink(),
 	}
+	if s.throttle != nil {
+		s.engine.Guard = s.throttle.guard
+		s.log.metrics.WatchThrottle(s.throttle.stats)
+	}
 	s.handler = gateway.New(gateway.Config{
 		Engine:         s.engine,
 		Targets:        targets(cfg),
@@ -127,7 +139,7 @@ func New(cfg *config.Config, opts Options) (_ *Server, err error) {
 func (s *Server) Handler() http.Handler { return s.handler }
 
 // Store is the gateway's user and key store.
-func (s *Server) Store() *sqlite.Store { return s.store }
+func (s *Server) Store() accounts.Store { return s.store }
 
 // Events is the durable sign-in log.
 func (s *Server) Events() signinlog.Store { return s.log.events }
@@ -182,6 +194,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		ErrorLog:          slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn),
 	}
 	go s.log.purgeLoop(ctx, s.cfg.Log.RetentionDays, s.logger, s.now)
+	if s.throttle != nil {
+		go s.throttle.sweep(ctx, s.now)
+	}
 	s.served = make(chan error, 1)
 	go func() { s.served <- s.http.Serve(ln) }()
 	s.logger.Info("authgate listening", "url", s.URL(), "routes", len(s.cfg.Routes), "config", s.cfg.File)
@@ -218,6 +233,7 @@ func (s *Server) stop(ctx context.Context) error {
 		err = lerr
 	}
 	s.recorder.Close()
+	s.throttle.close()
 	if cerr := s.store.Close(); err == nil {
 		err = cerr
 	}

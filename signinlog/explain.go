@@ -135,6 +135,9 @@ func Explain(w io.Writer, d *authgate.Decision, c Context) error {
 		if d.RetryAfter > 0 {
 			fmt.Fprintf(&b, "  The caller was told to retry after %s.\n", d.RetryAfter.Round(time.Second))
 		}
+		if d.Delay > 0 {
+			fmt.Fprintf(&b, "  The answer was delayed %s to slow down repeated failures.\n", d.Delay)
+		}
 	}
 	if notes := worthKnowing(d, c); len(notes) > 0 {
 		b.WriteString("\nWorth knowing\n")
@@ -162,6 +165,12 @@ func worthKnowing(d *authgate.Decision, c Context) []string {
 		case !k.ExpiresAt.IsZero() && !k.ExpiresAt.After(d.Time):
 			out = append(out, fmt.Sprintf("Key %s (owner %s) expired %s.", k.ID, k.Owner, authgate.Ago(c.Now, k.ExpiresAt)))
 		}
+		if !k.DisabledAt.IsZero() {
+			out = append(out, fmt.Sprintf("Key %s (owner %s) is disabled since %s; `authgate keys enable %s` allows it again.", k.ID, k.Owner, authgate.Ago(c.Now, k.DisabledAt), k.ID))
+		}
+	}
+	if u := c.User; u != nil {
+		out = append(out, accountNotes(d, u, c.Now)...)
 	}
 	if u := c.User; u != nil && d.Reason == reason.PasswordPrevious {
 		for _, p := range u.Previous {
@@ -181,6 +190,28 @@ func worthKnowing(d *authgate.Decision, c Context) []string {
 	}
 	if c.SameSecret > 1 && !d.Allowed {
 		out = append(out, fmt.Sprintf("The same secret (fingerprint %s) was presented %d times in the 24 hours before this request.", d.Fingerprint, c.SameSecret))
+	}
+	return out
+}
+
+// accountNotes says what the claimed user's state means for d.
+func accountNotes(d *authgate.Decision, u *authgate.User, now time.Time) []string {
+	var out []string
+	if u.Disabled() {
+		out = append(out, fmt.Sprintf("User %s is disabled since %s; `authgate users enable %s` allows it again.", pr(u.Name), authgate.Ago(now, u.DisabledAt), pr(u.Name)))
+	}
+	if u.Locked(now) {
+		out = append(out, fmt.Sprintf("User %s is locked until %s (%s): %s. `authgate users unlock %s` ends the lock on every gateway.",
+			pr(u.Name), stamp(u.LockedUntil), authgate.Ago(now, u.LockedUntil), pr(u.LockCause), pr(u.Name)))
+	}
+	switch d.Reason {
+	case reason.AccountLocked, reason.AccountLockedFromSource, reason.TooManyFailures:
+		if u.UnlockedAt.After(d.Time) {
+			out = append(out, fmt.Sprintf("An admin unlocked %s %s, after this request.", pr(u.Name), authgate.Ago(now, u.UnlockedAt)))
+		}
+	}
+	if u.MustChangePassword && d.Reason != reason.PasswordChangeRequired {
+		out = append(out, fmt.Sprintf("User %s must change its password before it is accepted again (`authgate users set-password %s`).", pr(u.Name), pr(u.Name)))
 	}
 	return out
 }

@@ -18,7 +18,6 @@ import (
 	"github.com/authgate/authgate/config"
 	"github.com/authgate/authgate/server"
 	"github.com/authgate/authgate/signinlog"
-	"github.com/authgate/authgate/sqlite"
 )
 
 func explainCmd(e *env) *cobra.Command {
@@ -46,7 +45,7 @@ in use, an issuer whose clock is off).`,
 		if len(found) == 0 {
 			return fmt.Errorf("no event has request id %q — check the id (it is in the X-Request-Id header and the problem document), and that it is younger than log.retention_days (%d)", args[0], cfg.Log.RetentionDays)
 		}
-		users, err := sqlite.Open(cfg.Store.SQLite, sqlite.Options{RefreshInterval: -1})
+		users, err := openAccounts(ctx, cfg)
 		if err != nil {
 			return err
 		}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -13,29 +14,35 @@ import (
 	"golang.org/x/term"
 
 	"github.com/authgate/authgate"
+	"github.com/authgate/authgate/accounts"
 	"github.com/authgate/authgate/config"
-	"github.com/authgate/authgate/sqlite"
+	"github.com/authgate/authgate/server"
 )
 
-// openStore opens the store named by the configuration at path.
-func openStore(path string) (*config.Config, *sqlite.Store, error) {
+// openStore opens the user and key store named by the configuration at
+// path.
+func openStore(ctx context.Context, path string) (*config.Config, accounts.Store, error) {
 	cfg, err := loadConfig(path)
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return nil, nil, err
+	st, err := openAccounts(ctx, cfg)
+	return cfg, st, err
+}
+
+// openAccounts opens cfg's user and key store for one command.
+func openAccounts(ctx context.Context, cfg *config.Config) (accounts.Store, error) {
+	if cfg.Store.Type != config.StorePostgres {
+		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+			return nil, err
+		}
 	}
-	st, err := sqlite.Open(cfg.Store.SQLite, sqlite.Options{RefreshInterval: -1})
-	if err != nil {
-		return nil, nil, fmt.Errorf("cannot open the store %s: %w", cfg.Store.SQLite, err)
-	}
-	return cfg, st, nil
+	return server.OpenAccounts(ctx, cfg, server.AccountsOptions{OneShot: true})
 }
 
 // storeError marks the store's input errors as usage errors.
 func storeError(err error) error {
-	if errors.Is(err, sqlite.ErrInvalid) || errors.Is(err, sqlite.ErrExists) || errors.Is(err, sqlite.ErrKeyState) || errors.Is(err, authgate.ErrNotFound) {
+	if errors.Is(err, accounts.ErrInvalid) || errors.Is(err, accounts.ErrExists) || errors.Is(err, accounts.ErrState) || errors.Is(err, authgate.ErrNotFound) {
 		return usageError{err}
 	}
 	return err
@@ -96,12 +103,11 @@ func splitList(s string) []string {
 	return out
 }
 
-// addStoreCommand gives sub its --config flag and runs fn with the store
-// open.
-func withStore(c *cobra.Command, fn func(cfg *config.Config, st *sqlite.Store, args []string) error) *cobra.Command {
+// withStore gives c its --config flag and runs fn with the store open.
+func withStore(c *cobra.Command, fn func(cfg *config.Config, st accounts.Store, args []string) error) *cobra.Command {
 	path := configFlag(c)
-	c.RunE = func(_ *cobra.Command, args []string) error {
-		cfg, st, err := openStore(*path)
+	c.RunE = func(c *cobra.Command, args []string) error {
+		cfg, st, err := openStore(c.Context(), *path)
 		if err != nil {
 			return err
 		}

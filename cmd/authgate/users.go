@@ -5,17 +5,16 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/authgate/authgate/accounts"
 	"github.com/authgate/authgate/config"
 	"github.com/authgate/authgate/htpasswd"
 	"github.com/authgate/authgate/passhash"
 	"github.com/authgate/authgate/server"
-	"github.com/authgate/authgate/sqlite"
 )
 
 func usersCmd(e *env) *cobra.Command {
@@ -23,7 +22,7 @@ func usersCmd(e *env) *cobra.Command {
 
 	add := &cobra.Command{Use: "add NAME", Short: "Add a user; the password is read from a prompt or stdin", Args: cobra.ExactArgs(1)}
 	scopes := add.Flags().String("scopes", "", "comma-separated scopes the user holds")
-	withStore(add, func(cfg *config.Config, st *sqlite.Store, args []string) error {
+	withStore(add, func(cfg *config.Config, st accounts.Store, args []string) error {
 		ctx := context.Background()
 		if _, err := st.User(ctx, args[0]); err == nil {
 			return usagef("user %q already exists; nothing was changed — use 'authgate users set-password %s' to change its password", args[0], args[0])
@@ -44,7 +43,7 @@ func usersCmd(e *env) *cobra.Command {
 	})
 
 	setpw := &cobra.Command{Use: "set-password NAME", Short: "Change a user's password (the old one is kept as previous for a while)", Args: cobra.ExactArgs(1)}
-	withStore(setpw, func(cfg *config.Config, st *sqlite.Store, args []string) error {
+	withStore(setpw, func(cfg *config.Config, st accounts.Store, args []string) error {
 		ctx := context.Background()
 		if _, err := st.User(ctx, args[0]); err != nil {
 			return usagef("no user %q; nothing was changed — list users with 'authgate users list' or add it with 'authgate users add %s'", args[0], args[0])
@@ -79,7 +78,7 @@ then nothing is imported.`,
 		Args: cobra.ExactArgs(1),
 	}
 	replace := imp.Flags().Bool("replace", false, "update users that already exist")
-	withStore(imp, func(cfg *config.Config, st *sqlite.Store, args []string) error {
+	withStore(imp, func(cfg *config.Config, st accounts.Store, args []string) error {
 		users, err := readImport(args[0], cfg)
 		if err != nil {
 			return usageError{err}
@@ -93,21 +92,16 @@ then nothing is imported.`,
 	})
 
 	list := &cobra.Command{Use: "list", Short: "List users", Args: cobra.NoArgs}
-	withStore(list, func(_ *config.Config, st *sqlite.Store, _ []string) error {
+	withStore(list, func(_ *config.Config, st accounts.Store, _ []string) error {
 		users, err := st.Users(context.Background())
 		if err != nil {
 			return err
 		}
-		w := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(w, "NAME\tHASH\tSCOPES\tPASSWORD CHANGED\tPREVIOUS KEPT")
-		for _, u := range users {
-			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d\n", u.Name, passhash.Name(u.PasswordHash), strings.Join(u.Scopes, " "), u.PasswordChangedAt.UTC().Format(time.RFC3339), len(u.Previous))
-		}
-		return w.Flush()
+		return listUsers(e.stdout, users, time.Now())
 	})
 
 	del := &cobra.Command{Use: "delete NAME", Short: "Delete a user", Args: cobra.ExactArgs(1)}
-	withStore(del, func(_ *config.Config, st *sqlite.Store, args []string) error {
+	withStore(del, func(_ *config.Config, st accounts.Store, args []string) error {
 		if err := st.DeleteUser(context.Background(), args[0]); err != nil {
 			return usageError{err}
 		}
@@ -116,11 +110,12 @@ then nothing is imported.`,
 	})
 
 	c.AddCommand(add, setpw, imp, list, del)
+	c.AddCommand(userStateCmds(e)...)
 	return c
 }
 
 // readImport reads users to import from an htpasswd file or a YAML list.
-func readImport(path string, cfg *config.Config) ([]sqlite.ImportedUser, error) {
+func readImport(path string, cfg *config.Config) ([]accounts.ImportedUser, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -131,9 +126,9 @@ func readImport(path string, cfg *config.Config) ([]sqlite.ImportedUser, error) 
 		if err != nil {
 			return nil, err
 		}
-		out := make([]sqlite.ImportedUser, len(entries))
+		out := make([]accounts.ImportedUser, len(entries))
 		for i, en := range entries {
-			out[i] = sqlite.ImportedUser{Line: en.Line, Name: en.User, Hash: en.Hash}
+			out[i] = accounts.ImportedUser{Line: en.Line, Name: en.User, Hash: en.Hash}
 		}
 		return out, nil
 	}
@@ -144,7 +139,7 @@ func readImport(path string, cfg *config.Config) ([]sqlite.ImportedUser, error) 
 	if len(doc.Content) != 1 || doc.Content[0].Kind != yaml.SequenceNode {
 		return nil, fmt.Errorf("%s: expected a YAML list of users (- name: alice ...)", path)
 	}
-	var out []sqlite.ImportedUser
+	var out []accounts.ImportedUser
 	var problems []string
 	for _, n := range doc.Content[0].Content {
 		var u struct {
@@ -167,7 +162,7 @@ func readImport(path string, cfg *config.Config) ([]sqlite.ImportedUser, error) 
 				return nil, err
 			}
 		}
-		out = append(out, sqlite.ImportedUser{Line: n.Line, Name: u.Name, Hash: hash, Scopes: u.Scopes})
+		out = append(out, accounts.ImportedUser{Line: n.Line, Name: u.Name, Hash: hash, Scopes: u.Scopes})
 	}
 	if len(problems) > 0 {
 		return nil, fmt.Errorf("nothing was imported:\n  %s", strings.Join(problems, "\n  "))

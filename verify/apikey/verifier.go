@@ -86,6 +86,10 @@ func (v *Verifier) Verify(ctx context.Context, c authgate.Credential) (authgate.
 		return vd, authgate.Unavailable(reason.StoreUnavailable, time.Second, fmt.Errorf("API key %s has unknown state %q", id, k.State))
 	}
 
+	if !k.DisabledAt.IsZero() {
+		return deny(vd, reason.APIKeyDisabled, authgate.Checkf("apikey.disabled", authgate.Fail,
+			"disabled %s (%s); enable it with `authgate keys enable %s`", stamp(k.DisabledAt), authgate.Ago(now, k.DisabledAt), id)), nil
+	}
 	if !k.ExpiresAt.IsZero() && !now.Before(k.ExpiresAt) {
 		return deny(vd, reason.APIKeyExpired, authgate.Checkf("apikey.expiry", authgate.Fail,
 			"expired %s (%s)", stamp(k.ExpiresAt), authgate.Ago(now, k.ExpiresAt))), nil

@@ -49,6 +49,9 @@ type Options struct {
 	// Argon2 are the parameters of the dummy hash used for unknown users
 	// and padding; DefaultArgon2 when zero. Match the users' hashes.
 	Argon2 passhash.Argon2Params
+	// MaxAge is how long a password is valid after it was set; a correct
+	// older one is refused with password_expired. Zero: never expires.
+	MaxAge time.Duration
 }
 
 // Verifier checks Basic credentials. It is safe for concurrent use.
@@ -156,6 +159,11 @@ func (v *Verifier) Verify(ctx context.Context, c authgate.Credential) (authgate.
 	start := time.Now()
 	vd, err = v.check(vd, u, known, c.Secret, id)
 	v.release()
+	if err == nil && known && u.Disabled() && vd.Reason != reason.AccountDisabled {
+		// Checked in full first, so that the answer takes as long as for
+		// any other user and the log says whether the password was right.
+		vd = disabled(vd, u, v.opts.Now())
+	}
 	if vd.Reason != "" && err == nil {
 		// Padded after the hashing slot is free: waiting costs no CPU.
 		v.sleep(ctx, v.floor.wait(time.Since(start), time.Now()))
@@ -193,9 +201,49 @@ func quoteName(n string) string {
 	return strconv.Quote(n)
 }
 
-// allow completes a verdict for a verified user.
+// allow completes a verdict for a user whose password matched, unless the
+// account's state refuses it.
 func (v *Verifier) allow(vd authgate.Verdict, u authgate.User) authgate.Verdict {
+	now := v.opts.Now()
+	switch {
+	case u.Disabled():
+		return disabled(vd, u, now)
+	case u.MustChangePassword:
+		vd.Reason = reason.PasswordChangeRequired
+		vd.Checks = append(vd.Checks, authgate.Check{Name: "account.state", Result: authgate.Fail, Reason: vd.Reason,
+			Detail: "the password is right, but an admin asked for it to be changed; set a new one with `authgate users set-password`"})
+		return vd
+	case v.opts.MaxAge > 0 && !u.PasswordChangedAt.IsZero() && !now.Before(u.PasswordChangedAt.Add(v.opts.MaxAge)):
+		expired := u.PasswordChangedAt.Add(v.opts.MaxAge)
+		vd.Reason = reason.PasswordExpired
+		vd.Checks = append(vd.Checks, authgate.Checkf("account.state", authgate.Fail,
+			"the password is right, but it was set %s and passwords expire after %s: it expired %s", day(u.PasswordChangedAt), days(v.opts.MaxAge), authgate.Ago(now, expired)))
+		vd.Checks[len(vd.Checks)-1].Reason = vd.Reason
+		return vd
+	}
+	vd.Checks = append(vd.Checks, authgate.Check{Name: "account.state", Result: authgate.Pass, Detail: "active"})
 	vd.Principal = authgate.Principal{Subject: u.Name, Method: authgate.MethodBasic, Scopes: u.Scopes}
+	return vd
+}
+
+// disabled turns a verdict for a disabled user into account_disabled. The
+// reason a password check found (wrong, previous, a slip) stays in the
+// trace as information; the one reason is the account's state.
+func disabled(vd authgate.Verdict, u authgate.User, now time.Time) authgate.Verdict {
+	right := vd.Reason == ""
+	was := "right"
+	if !right {
+		was = "not right (" + string(vd.Reason) + ")"
+		for i := range vd.Checks {
+			if vd.Checks[i].Reason != "" {
+				vd.Checks[i].Result, vd.Checks[i].Reason = authgate.Info, ""
+			}
+		}
+	}
+	vd.Principal = authgate.Principal{}
+	vd.Reason = reason.AccountDisabled
+	vd.Checks = append(vd.Checks, authgate.Check{Name: "account.state", Result: authgate.Fail, Reason: vd.Reason,
+		Detail: fmt.Sprintf("disabled %s (%s); the password presented was %s", day(u.DisabledAt), authgate.Ago(now, u.DisabledAt), was)})
 	return vd
 }
 

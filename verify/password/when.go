@@ -14,7 +14,11 @@ func day(t time.Time) string {
 	return t.UTC().Format(time.DateOnly)
 }
 
-// days formats a duration of whole days: "90 days".
+// days formats a duration of whole days: "90 days"; others as Go does
+// ("36h0m0s").
 func days(d time.Duration) string {
+	if d%(24*time.Hour) != 0 {
+		return d.String()
+	}
 	return authgate.Count(int(d/(24*time.Hour)), "day")
 }
