@@ -37,7 +37,10 @@ func parseDuration(s string) (time.Duration, error) {
 	return d, nil
 }
 
-// formatDuration writes d the way a user would: "90d", "1h", "5m", "30s".
+// FormatDuration writes d the way a user would, as the configuration file
+// does: "90d", "1h", "5m", "30s".
+func FormatDuration(d time.Duration) string { return formatDuration(d) }
+
 func formatDuration(d time.Duration) string {
 	if d > 0 && d%day == 0 {
 		return strconv.FormatInt(int64(d/day), 10) + "d"

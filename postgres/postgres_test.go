@@ -2,10 +2,7 @@ package postgres_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"net/url"
-	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -16,69 +13,20 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/authgate/authgate/internal/pgtest"
 	"github.com/authgate/authgate/postgres"
 	"github.com/authgate/authgate/reason"
 	"github.com/authgate/authgate/signinlog"
 	"github.com/authgate/authgate/signinlog/storetest"
 )
 
-// testDSN returns the server to test against, from AUTHGATE_TEST_POSTGRES.
-// Without it the test is skipped, or fails when AUTHGATE_REQUIRE_INTEGRATION=1.
-func testDSN(t testing.TB) string {
-	t.Helper()
-	dsn := os.Getenv("AUTHGATE_TEST_POSTGRES")
-	if dsn == "" {
-		msg := "PostgreSQL tests need a server: AUTHGATE_TEST_POSTGRES=postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable go test ./postgres"
-		if os.Getenv("AUTHGATE_REQUIRE_INTEGRATION") == "1" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	return dsn
-}
+// testDSN returns the server to test against, skipping or failing the test
+// without one.
+func testDSN(t testing.TB) string { return pgtest.ServerDSN(t) }
 
-// newDatabase creates an empty database authgate_test_<random> on the test
-// server, drops it when the test ends, and returns its DSN.
-func newDatabase(t testing.TB) string {
-	t.Helper()
-	dsn := testDSN(t)
-	ctx := context.Background()
-	admin, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatalf("connecting to %s: %v", dsn, err)
-	}
-	defer admin.Close(ctx)
-	b := make([]byte, 6)
-	rand.Read(b)
-	name := "authgate_test_" + hex.EncodeToString(b)
-	if _, err := admin.Exec(ctx, `CREATE DATABASE `+name); err != nil {
-		t.Fatalf("creating database %s: %v", name, err)
-	}
-	t.Cleanup(func() { dropDatabase(t, dsn, name) })
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatalf("AUTHGATE_TEST_POSTGRES must be a postgres:// URL: %v", err)
-	}
-	u.Path = "/" + name
-	return u.String()
-}
-
-func dropDatabase(t testing.TB, dsn, name string) {
-	ctx := context.Background()
-	admin, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Errorf("dropping database %s: %v", name, err)
-		return
-	}
-	defer admin.Close(ctx)
-	if _, err := admin.Exec(ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-		WHERE datname = $1 AND pid <> pg_backend_pid()`, name); err != nil {
-		t.Errorf("dropping database %s: %v", name, err)
-	}
-	if _, err := admin.Exec(ctx, `DROP DATABASE IF EXISTS `+name); err != nil {
-		t.Errorf("dropping database %s: %v", name, err)
-	}
-}
+// newDatabase creates an empty database of the test's own and returns its
+// DSN; it is dropped when the test ends.
+func newDatabase(t testing.TB) string { return pgtest.NewDatabase(t, "authgate_test") }
 
 func open(t testing.TB, dsn string, opts postgres.Options) *postgres.EventStore {
 	t.Helper()

@@ -14,6 +14,8 @@ realm: quickstart
 log:
   format: text            # json for production log pipelines
   level: info
+throttle:                 # repeated failures are slowed down, then refused with 429
+  pair: {limit: 5, window: 1m, lock: 1m}   # one user from one address; the default locks for 15m
 
 issuers:
   - name: demo

@@ -105,7 +105,11 @@ routes:
   - {name: forward-creds, host: api.test, path: /fc, upstream: "{{UP}}", accept: [bearer], forward_credentials: true}
 `
 
-func newHarness(t *testing.T) *harness {
+func newHarness(t *testing.T) *harness { t.Helper(); return newHarnessOn(t, "") }
+
+// newHarnessOn is newHarness with the users and keys in PostgreSQL database
+// dsn, or in SQLite when dsn is "".
+func newHarnessOn(t *testing.T, dsn string) *harness {
 	t.Helper()
 	h := &harness{t: t, release: make(chan struct{}), clock: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC), dataDir: t.TempDir()}
 	var err error
@@ -126,6 +130,9 @@ func newHarness(t *testing.T) *harness {
 	}
 
 	text := strings.NewReplacer("{{DATA}}", h.dataDir, "{{JWKS}}", h.jwks.URL, "{{UP}}", h.upstream.URL).Replace(harnessConfig)
+	if dsn != "" {
+		text += "store: {type: postgres, postgres_dsn: \"" + dsn + "\"}\n"
+	}
 	cfg, err := config.Parse(filepath.Join(h.dataDir, "authgate.yaml"), []byte(text))
 	if err != nil {
 		t.Fatal(err)

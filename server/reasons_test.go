@@ -14,6 +14,7 @@ import (
 
 	jwtlib "github.com/golang-jwt/jwt/v5"
 
+	"github.com/authgate/authgate/internal/pgtest"
 	"github.com/authgate/authgate/reason"
 )
 
@@ -39,8 +40,16 @@ type problemDoc struct {
 // the challenge, the problem document and the precise reason in the
 // sign-in log. It then fails if any catalogued reason was never produced:
 // a reason no request can reach is dead weight in the contract.
-func TestEveryReasonThroughTheGateway(t *testing.T) {
-	h := newHarness(t)
+func TestEveryReasonThroughTheGateway(t *testing.T) { everyReason(t, newHarness(t)) }
+
+// TestEveryReasonWithUsersInPostgres runs the same requests against a
+// gateway whose users and keys live in PostgreSQL: both stores must give
+// the same decisions.
+func TestEveryReasonWithUsersInPostgres(t *testing.T) {
+	everyReason(t, newHarnessOn(t, pgtest.NewDatabase(t, "authgate_server")))
+}
+
+func everyReason(t *testing.T, h *harness) {
 	ctx := context.Background()
 	st := h.srv.Store()
 	h.addUser("alice", "Old-Battery-9", "read")

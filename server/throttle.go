@@ -96,6 +96,9 @@ func NewRedisClient(c config.Redis) *redis.Client {
 		DialTimeout: max(c.Timeout, time.Second), ReadTimeout: c.Timeout, WriteTimeout: c.Timeout,
 		ContextTimeoutEnabled: true,
 		MaxRetries:            -1, // a retry would outlast the timeout; the fallback takes over instead
+		// go-redis retries a refused dial 5 times, 100 ms apart: a request
+		// would wait out the whole timeout for a Redis that is plainly down.
+		DialerRetries: 1,
 	})
 }
 

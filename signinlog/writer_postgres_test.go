@@ -2,8 +2,6 @@ package signinlog_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"io"
 	"net"
 	"net/url"
@@ -16,78 +14,10 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/authgate/authgate/internal/pgtest"
 	"github.com/authgate/authgate/postgres"
 	"github.com/authgate/authgate/signinlog"
 )
-
-// postgresDSN returns the DSN of the test server, or skips the test when
-// AUTHGATE_TEST_POSTGRES is unset (fails when AUTHGATE_REQUIRE_INTEGRATION=1).
-func postgresDSN(t *testing.T) string {
-	t.Helper()
-	dsn := os.Getenv("AUTHGATE_TEST_POSTGRES")
-	if dsn == "" {
-		if os.Getenv("AUTHGATE_REQUIRE_INTEGRATION") == "1" {
-			t.Fatal("AUTHGATE_TEST_POSTGRES is unset and AUTHGATE_REQUIRE_INTEGRATION=1")
-		}
-		t.Skip("set AUTHGATE_TEST_POSTGRES (e.g. postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable) to run the PostgreSQL tests")
-	}
-	return dsn
-}
-
-// createDatabase creates a database of the test's own on the server of dsn,
-// drops it when the test ends, and returns its DSN.
-func createDatabase(t *testing.T, dsn string) string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	var b [6]byte
-	rand.Read(b[:])
-	name := "authgate_writer_" + hex.EncodeToString(b[:])
-	admin, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close(ctx)
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-		defer cancel()
-		// The disruptive test restarts the server: wait for it.
-		admin, err := connectWhenUp(ctx, dsn)
-		if err != nil {
-			t.Errorf("dropping %s: %v", name, err)
-			return
-		}
-		defer admin.Close(ctx)
-		if _, err := admin.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
-			t.Errorf("dropping %s: %v", name, err)
-		}
-	})
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatalf("AUTHGATE_TEST_POSTGRES must be a URL: %v", err)
-	}
-	u.Path = "/" + name
-	return u.String()
-}
-
-// connectWhenUp connects to dsn, retrying until the server accepts
-// connections or ctx ends.
-func connectWhenUp(ctx context.Context, dsn string) (*pgx.Conn, error) {
-	for {
-		c, err := pgx.Connect(ctx, dsn)
-		if err == nil {
-			return c, nil
-		}
-		select {
-		case <-ctx.Done():
-			return nil, err
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
-}
 
 // forwarder is a TCP proxy between the store and the PostgreSQL server that
 // the test can cut and restore: an outage of the store alone, without
@@ -269,7 +199,7 @@ func checkAtLeastOnceInOrder(t *testing.T, seqs []int, n int) {
 }
 
 func TestPostgresOutageSpoolsEventsAndReplaysThemInOrder(t *testing.T) {
-	dsn := createDatabase(t, postgresDSN(t))
+	dsn := pgtest.NewDatabase(t, "authgate_writer")
 	fwd := newForwarder(t, hostPort(t, dsn))
 	store := openPostgres(t, fwd.via(t, dsn))
 	w, err := signinlog.NewWriter(store, signinlog.WriterOptions{
@@ -327,8 +257,8 @@ func TestPostgresServerStopAndStart(t *testing.T) {
 	if os.Getenv("AUTHGATE_DISRUPTIVE") != "1" {
 		t.Skip("stops the shared PostgreSQL server; set AUTHGATE_DISRUPTIVE=1 and run it alone")
 	}
-	base := postgresDSN(t)
-	dsn := createDatabase(t, base)
+	base := pgtest.ServerDSN(t)
+	dsn := pgtest.NewDatabase(t, "authgate_writer")
 	store := openPostgres(t, dsn)
 	started := func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
@@ -341,7 +271,7 @@ func TestPostgresServerStopAndStart(t *testing.T) {
 		pgCluster(t, "start")
 		ctx, cancel = context.WithTimeout(context.Background(), 60*time.Second)
 		defer cancel()
-		c, err = connectWhenUp(ctx, base)
+		c, err = pgtest.ConnectWhenUp(ctx, base)
 		if err != nil {
 			t.Fatalf("PostgreSQL does not accept connections after start: %v", err)
 		}
@@ -382,7 +312,7 @@ func TestPostgresServerStopAndStart(t *testing.T) {
 }
 
 func TestPostgresSpoolFullDropCountsArePersistedWhenTheStoreReturns(t *testing.T) {
-	dsn := createDatabase(t, postgresDSN(t))
+	dsn := pgtest.NewDatabase(t, "authgate_writer")
 	fwd := newForwarder(t, hostPort(t, dsn))
 	store := openPostgres(t, fwd.via(t, dsn))
 	spool := t.TempDir()

@@ -56,6 +56,10 @@ These fail, each for its own reason:
   # a valid token without the admin scope → 403 insufficient_scope
   curl -i -H 'Authorization: Bearer %[6]s' %[1]s/admin
 
+Send a wrong password five times (curl -u 'demo:wrong' ...): the answers slow down, then the
+sixth is 429 account_locked_from_source for a minute — only from this address. To end it early:
+  go run ./cmd/authgate users unlock demo --config %[3]s
+
 Each answer carries an X-Request-Id. To see why a request was refused, from another terminal:
   go run ./cmd/authgate explain <X-Request-Id> --config %[3]s
   go run ./cmd/authgate log --since 10m --config %[3]s

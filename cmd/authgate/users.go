@@ -59,7 +59,7 @@ func usersCmd(e *env) *cobra.Command {
 		if err := st.SetPassword(ctx, args[0], h); err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stdout, "password of %s changed; the previous one is recognised as password_previous for %s\n", args[0], cfg.Passwords.KeepPrevious)
+		fmt.Fprintf(e.stdout, "password of %s changed; the previous one is recognised as password_previous for %s\n", args[0], config.FormatDuration(cfg.Passwords.KeepPrevious))
 		return nil
 	})
 

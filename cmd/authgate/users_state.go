@@ -100,7 +100,7 @@ from that address.`,
 		if u.MustChangePassword {
 			field("must change password", "yes: the current password is refused with password_change_required")
 		}
-		field("previous passwords", fmt.Sprintf("%d kept (recognised for %s after a change)", len(u.Previous), cfg.Passwords.KeepPrevious))
+		field("previous passwords", fmt.Sprintf("%d kept (recognised for %s after a change)", len(u.Previous), config.FormatDuration(cfg.Passwords.KeepPrevious)))
 		if u.Disabled() {
 			field("disabled", when(u.DisabledAt, now))
 		}
