@@ -11,6 +11,7 @@ import (
 const (
 	DefaultListen              = "127.0.0.1:8080"
 	DefaultDataDir             = "./authgate-data"
+	DefaultSecretKeyFile       = "secret.key"
 	DefaultRealm               = "authgate"
 	DefaultSQLite              = "authgate.db"
 	DefaultStoreRefresh        = time.Second

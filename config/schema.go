@@ -20,6 +20,14 @@ type Config struct {
 	// DataDir is the absolute directory holding the SQLite store and other
 	// state.
 	DataDir string
+	// SecretKeyFile is the absolute path of the gateway's 32-byte key,
+	// which keys credential fingerprints (in logs and failure counters)
+	// and encrypts stored second-factor secrets. Gateways sharing Redis
+	// or PostgreSQL must share it.
+	SecretKeyFile string
+	// SecretKeyShared reports whether the file named SecretKeyFile itself
+	// (instead of taking the default in DataDir, created on first use).
+	SecretKeyShared bool
 	// Realm is the default realm sent in WWW-Authenticate challenges.
 	Realm string
 	// TrustedProxies are the networks whose X-Forwarded-* headers are

@@ -12,7 +12,7 @@ import (
 
 var topSpec = sectionSpec{
 	where: "at the top level",
-	keys: []string{"listen", "data_dir", "realm", "trusted_proxies", "store", "users", "passwords",
+	keys: []string{"listen", "data_dir", "secret_key_file", "realm", "trusted_proxies", "store", "users", "passwords",
 		"api_keys", "identity_headers", "limits", "log", "admin", "throttle", "redis", "issuers", "routes"},
 	elsewhere: map[string]string{
 		"upstream": "to a route, under routes:", "accept": "to a route, under routes:",
@@ -82,6 +82,10 @@ func (d *decoder) config(root *yaml.Node) *Config {
 	c.DataDir = d.resolvePath("data_dir", DefaultDataDir, 0, d.dir)
 	if v, n := top.str("data_dir", DefaultDataDir); n != nil {
 		c.DataDir = d.resolvePath("data_dir", v, n.Line, d.dir)
+	}
+	c.SecretKeyFile = d.resolvePath("secret_key_file", DefaultSecretKeyFile, 0, c.DataDir)
+	if v, n := top.str("secret_key_file", "/etc/authgate/secret.key"); n != nil {
+		c.SecretKeyFile, c.SecretKeyShared = d.resolvePath("secret_key_file", v, n.Line, d.dir), true
 	}
 	c.Realm = DefaultRealm
 	if v, n := top.str("realm", DefaultRealm); n != nil && !d.report(n.Line, checkRealm("realm", v)) {

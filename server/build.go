@@ -3,12 +3,13 @@ package server
 import (
 	"context"
 	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/url"
 	"os"
-	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -46,27 +47,48 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	return l.w.Write(p)
 }
 
-// LoadSecretKey reads the gateway's own 32-byte key from the data
-// directory, creating it on first use. It keys secret fingerprints and the
-// verified-credential cache; it never leaves the data directory.
-func LoadSecretKey(dataDir string) ([]byte, error) {
-	path := filepath.Join(dataDir, "secret.key")
+// LoadSecretKey reads the gateway's 32-byte key from secret_key_file. It
+// keys secret fingerprints (the sign-in log, the credential failure
+// counter) and the verified-credential cache; it never leaves its file.
+// The default file in data_dir is created on first use; a file the
+// configuration names must exist, since gateways sharing Redis or
+// PostgreSQL must share one key. The file holds 32 raw bytes or 64 hex
+// digits.
+func LoadSecretKey(cfg *config.Config) ([]byte, error) {
+	path := cfg.SecretKeyFile
+	const fix = "make one with: head -c 32 /dev/urandom > %s && chmod 600 %s"
 	key, err := os.ReadFile(path)
-	if err == nil && len(key) == 32 {
-		return key, nil
-	}
-	if err == nil {
-		return nil, fmt.Errorf("%s is %d bytes, want 32: delete it to have a new key made (fingerprints in old logs will no longer match)", path, len(key))
-	}
-	if !os.IsNotExist(err) {
-		return nil, fmt.Errorf("cannot read the gateway key: %w", err)
+	switch {
+	case err == nil:
+		if k, ok := parseSecretKey(key); ok {
+			return k, nil
+		}
+		return nil, fmt.Errorf("secret key %s is %d bytes, want 32 raw bytes or 64 hex digits — "+fix+" (fingerprints in older logs will no longer match)", path, len(key), path, path)
+	case !os.IsNotExist(err):
+		return nil, fmt.Errorf("cannot read the secret key %s: %w", path, err)
+	case cfg.SecretKeyShared:
+		return nil, fmt.Errorf("secret_key_file %s does not exist — "+fix+", and give every gateway sharing Redis or PostgreSQL the same file", path, path, path)
 	}
 	key = make([]byte, 32)
 	rand.Read(key)
 	if err := os.WriteFile(path, key, 0o600); err != nil {
-		return nil, fmt.Errorf("cannot write the gateway key: %w — check that data_dir %s is writable", err, dataDir)
+		return nil, fmt.Errorf("cannot write the gateway key: %w — check that data_dir %s is writable", err, cfg.DataDir)
 	}
 	return key, nil
+}
+
+// parseSecretKey accepts 32 raw bytes, or 64 hex digits with an optional
+// trailing newline.
+func parseSecretKey(b []byte) ([]byte, bool) {
+	if len(b) == 32 {
+		return b, true
+	}
+	if h := strings.TrimSpace(string(b)); len(h) == 64 {
+		if k, err := hex.DecodeString(h); err == nil {
+			return k, true
+		}
+	}
+	return nil, false
 }
 
 // verifiers builds one verifier per method some route accepts.

@@ -70,9 +70,12 @@ func New(cfg *config.Config, opts Options) (_ *Server, err error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("cannot create the data directory: %w — check the permissions of data_dir %s", err, cfg.DataDir)
 	}
-	key, err := LoadSecretKey(cfg.DataDir)
+	key, err := LoadSecretKey(cfg)
 	if err != nil {
 		return nil, err
+	}
+	if !cfg.SecretKeyShared && (cfg.Throttle.Enabled && cfg.Throttle.Store == config.ThrottleRedis || cfg.Store.Type == config.StorePostgres) {
+		s.logger.Warn("this gateway shares state but keeps its own secret key in data_dir: credential fingerprints, and so the credential failure counter, differ between gateways — give them one secret_key_file")
 	}
 	if s.store, err = OpenAccounts(context.Background(), cfg, AccountsOptions{Now: opts.Now, Logger: s.logger}); err != nil {
 		return nil, err
