@@ -25,12 +25,24 @@ const (
 	MethodBasic  Method = "basic"
 	MethodAPIKey Method = "api_key"
 	MethodBearer Method = "bearer"
+	// MethodSession is a browser session made by the sign-in portal,
+	// presented as a cookie.
+	MethodSession Method = "session"
 )
 
-// Methods lists every method, in the order challenges are advertised.
-var Methods = []Method{MethodBasic, MethodBearer, MethodAPIKey}
+// MethodTOTP is a 2-step verification code typed on the portal's 2-step
+// page. It is never presented to a route; sessions that passed it carry
+// Principal.SecondFactor.
+const MethodTOTP Method = "totp"
 
-// Valid reports whether m is a known method.
+// Methods lists every method, in the order challenges are advertised.
+var Methods = []Method{MethodBasic, MethodBearer, MethodAPIKey, MethodSession}
+
+// Known reports whether m is a method a decision may name: a route's
+// method or the portal's TOTP.
+func (m Method) Known() bool { return m == MethodTOTP || m.Valid() }
+
+// Valid reports whether m is a method a route may accept.
 func (m Method) Valid() bool {
 	for _, k := range Methods {
 		if m == k {
@@ -109,6 +121,13 @@ type Principal struct {
 	Issuer   string   `json:"issuer,omitempty"`   // bearer tokens
 	Audience []string `json:"audience,omitempty"` // bearer tokens
 	KeyID    string   `json:"key_id,omitempty"`   // API keys
+	// SecondFactor reports whether the identity was proved with a second
+	// factor (a TOTP or recovery code) besides the password: sessions
+	// after the 2-step page.
+	SecondFactor bool `json:"second_factor,omitempty"`
+	// SessionID names the session (a digest, never the cookie) for
+	// sessions.
+	SessionID string `json:"session_id,omitempty"`
 }
 
 // HasScope reports whether the principal holds scope s.

@@ -33,7 +33,20 @@ type User struct {
 	// MustChangePassword makes the current password refused with
 	// password_change_required until it is changed.
 	MustChangePassword bool
+	// TOTPSecret is the user's authenticator-app secret, sealed
+	// (encrypted and authenticated) with the gateway's key; nil when the
+	// user has not enrolled. It is never stored or logged in the clear.
+	TOTPSecret     []byte
+	TOTPEnrolledAt time.Time
+	// RecoveryCodes are digests of the user's unused recovery codes.
+	RecoveryCodes [][]byte
+	// SessionsRevokedAt ends every session made before it: sign-out
+	// everywhere, or an admin's revocation.
+	SessionsRevokedAt time.Time
 }
+
+// Enrolled reports whether the user has a second factor.
+func (u User) Enrolled() bool { return len(u.TOTPSecret) > 0 }
 
 // Disabled reports whether an admin disabled the user.
 func (u User) Disabled() bool { return !u.DisabledAt.IsZero() }

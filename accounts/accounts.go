@@ -67,6 +67,22 @@ type Store interface {
 	// RequirePasswordChange makes the user's current password refused
 	// with password_change_required until SetPassword is called.
 	RequirePasswordChange(ctx context.Context, name string) error
+	// EnrollTOTP stores the user's sealed TOTP secret (see
+	// authgate.User.TOTPSecret) and the digests of its recovery codes
+	// (at most MaxRecoveryCodes), replacing an earlier enrollment. An
+	// empty secret wraps ErrInvalid.
+	EnrollTOTP(ctx context.Context, name string, sealed []byte, recovery [][]byte) error
+	// ResetTOTP removes the user's second factor and recovery codes, so
+	// that the next sign-in enrolls again. A user not enrolled wraps
+	// ErrState.
+	ResetTOTP(ctx context.Context, name string) error
+	// UseRecoveryCode removes the recovery code with this digest from the
+	// user's codes and reports whether it was there: each code works
+	// once, even when two gateways race.
+	UseRecoveryCode(ctx context.Context, name string, digest []byte) (bool, error)
+	// RevokeSessions ends every session of the user made before now, on
+	// every gateway (authgate.User.SessionsRevokedAt).
+	RevokeSessions(ctx context.Context, name string) error
 
 	// CreateKey issues a new active key for owner with scopes, expiring
 	// at expiresAt (zero: never). Bad input wraps ErrInvalid.
@@ -97,6 +113,13 @@ const MaxPrevious = 10
 
 // MaxLockCause bounds the stored cause of a lock, in bytes.
 const MaxLockCause = 200
+
+// MaxRecoveryCodes bounds the recovery codes a user holds, and
+// MaxRecoveryDigest the length of each code's digest.
+const (
+	MaxRecoveryCodes  = 20
+	MaxRecoveryDigest = 64
+)
 
 // Issued is a newly created API key. Key is the full secret key, shown to
 // the admin once and never stored; APIKey is what the store keeps.

@@ -69,6 +69,11 @@ func (c *Cache) User(_ context.Context, name string) (authgate.User, error) {
 	// Copies keep callers from changing the shared snapshot.
 	u.Scopes = slices.Clone(u.Scopes)
 	u.Previous = slices.Clone(u.Previous)
+	u.TOTPSecret = slices.Clone(u.TOTPSecret)
+	u.RecoveryCodes = slices.Clone(u.RecoveryCodes)
+	for i := range u.RecoveryCodes {
+		u.RecoveryCodes[i] = slices.Clone(u.RecoveryCodes[i])
+	}
 	return u, nil
 }
 

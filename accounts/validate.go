@@ -1,6 +1,7 @@
 package accounts
 
 import (
+	"bytes"
 	"fmt"
 	"regexp"
 	"time"
@@ -107,6 +108,28 @@ func CheckDisable(what, name string, disabledAt time.Time, disable bool) error {
 		return fmt.Errorf("%w: %s %q is already disabled (since %s); nothing to do", ErrState, what, name, Stamp(disabledAt))
 	case !disable && disabledAt.IsZero():
 		return fmt.Errorf("%w: %s %q is not disabled; nothing to do", ErrState, what, name)
+	}
+	return nil
+}
+
+// ValidEnrollment checks EnrollTOTP's input for every store. Its errors
+// never quote the secret or a digest.
+func ValidEnrollment(name string, sealed []byte, recovery [][]byte) error {
+	if len(sealed) == 0 {
+		return fmt.Errorf("%w: the sealed TOTP secret for user %q is empty; seal the secret the user enrolled with and store that", ErrInvalid, name)
+	}
+	if len(recovery) > MaxRecoveryCodes {
+		return fmt.Errorf("%w: %d recovery codes for user %q; give at most %d", ErrInvalid, len(recovery), name, MaxRecoveryCodes)
+	}
+	for i, d := range recovery {
+		if len(d) == 0 || len(d) > MaxRecoveryDigest {
+			return fmt.Errorf("%w: the digest of recovery code %d for user %q is %d bytes long; give digests of 1 to %d bytes", ErrInvalid, i+1, name, len(d), MaxRecoveryDigest)
+		}
+		for j := range i {
+			if bytes.Equal(recovery[j], d) {
+				return fmt.Errorf("%w: recovery codes %d and %d for user %q have the same digest; generate the codes again", ErrInvalid, j+1, i+1, name)
+			}
+		}
 	}
 	return nil
 }

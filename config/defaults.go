@@ -50,6 +50,22 @@ const (
 	DefaultThrottleMaxDelay = 30 * time.Second
 	DefaultRedisDB          = 0
 	DefaultRedisTimeout     = 250 * time.Millisecond
+
+	// The portal, its sessions and 2-step verification. The portal's
+	// allowed_hosts default to the hosts of the routes that accept
+	// session, and two_factor.issuer to the top-level realm.
+	DefaultPortalPath      = "/.authgate/"
+	DefaultPortalTitle     = "Sign in"
+	DefaultPortalDetail    = DetailMinimal
+	DefaultSecureCookies   = SecureAuto
+	DefaultCookieName      = "authgate_session"
+	DefaultSessionsStore   = SessionsMemory
+	DefaultSessionsPrefix  = "authgate:session:"
+	DefaultIdleTimeout     = 30 * time.Minute
+	DefaultAbsoluteTimeout = 12 * time.Hour
+	DefaultMaxSessions     = 1 << 20
+	DefaultEnroll          = EnrollOptional
+	DefaultRecoveryCodes   = 10
 )
 
 // DefaultAlgorithms is the signing-algorithm allow-list of an issuer that

@@ -13,7 +13,7 @@ func TestEveryKeyIsDocumented(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	specs := []sectionSpec{topSpec, storeSpec, usersSpec, passwordsSpec, argon2Spec, apiKeysSpec, identitySpec, limitsSpec, logSpec, adminSpec, throttleSpec, throttleRuleSpec, redisSpec, issuerSpec, routeSpec, policySpec}
+	specs := []sectionSpec{topSpec, storeSpec, usersSpec, passwordsSpec, argon2Spec, apiKeysSpec, identitySpec, limitsSpec, logSpec, adminSpec, throttleSpec, throttleRuleSpec, portalSpec, sessionsSpec, twoFactorSpec, redisSpec, issuerSpec, routeSpec, policySpec}
 	for _, s := range specs {
 		for _, k := range s.keys {
 			if !strings.Contains(string(doc), "`"+k+"`") {

@@ -22,6 +22,11 @@ type decoder struct {
 	// Recorded while reading, checked once everything is read.
 	headers    []headerUse
 	issuerRefs []issuerRef
+	routePaths []routePath
+	// acceptUnknown reports whether some route's accept named an unknown
+	// method; which routes accept session is then uncertain, and checks
+	// that depend on it are skipped.
+	acceptUnknown bool
 }
 
 // add records a problem.

@@ -85,7 +85,11 @@ func TestMinimalConfigFillsEveryDefault(t *testing.T) {
 				CounterCredential: {Limit: 10, Window: 10 * time.Minute, FreeFailures: 3, Delay: 500 * time.Millisecond, MaxDelay: 4 * time.Second},
 			},
 		},
-		Redis: Redis{}, // no section: nothing uses Redis
+		Portal: Portal{Path: "/.authgate/", Title: "Sign in", Detail: DetailMinimal, SecureCookies: SecureAuto, CookieName: "authgate_session"},
+		Sessions: Sessions{Store: SessionsMemory, Prefix: "authgate:session:", IdleTimeout: 30 * time.Minute,
+			AbsoluteTimeout: 12 * time.Hour, MaxSessions: 1 << 20},
+		TwoFactor: TwoFactor{Issuer: "authgate", Enroll: EnrollOptional, RecoveryCodes: 10},
+		Redis:     Redis{}, // no section: nothing uses Redis
 		Routes: []*Route{{
 			Name:     "app",
 			Path:     "/",
@@ -137,6 +141,18 @@ func TestFullConfigResolvesEveryKey(t *testing.T) {
 				CounterNetwork: {Limit: 300, Window: time.Hour},
 			},
 		},
+		Portal: Portal{
+			Path:          "/.sso/",
+			Title:         "Example Corp — sign in",
+			AllowedHosts:  []string{"console.example.com", "*.apps.example.com", "192.0.2.7"},
+			Detail:        DetailVerbose,
+			SecureCookies: SecureAlways,
+			CookieName:    "__Host-example_session",
+		},
+		Sessions: Sessions{Store: SessionsRedis, Prefix: "corp:session:", IdleTimeout: time.Hour,
+			AbsoluteTimeout: 24 * time.Hour, MaxSessions: 5000},
+		TwoFactor: TwoFactor{Issuer: "Example Corp SSO", Enroll: EnrollRequired, RecoveryCodes: 0},
+		Redis:     Redis{Address: "redis.internal:6379", Timeout: 250 * time.Millisecond},
 		Issuers: []*Issuer{{
 			Name:               "corp",
 			Issuer:             "https://idp.example.com",
@@ -202,9 +218,53 @@ func TestFullConfigResolvesEveryKey(t *testing.T) {
 			Detail: DetailMinimal,
 			Realm:  "Example Corp",
 			Line:   58,
+		}, {
+			Name:   "console",
+			Host:   "console.example.com",
+			Path:   "/console",
+			Accept: []authgate.Method{authgate.MethodSession},
+			Detail: DetailMinimal,
+			Realm:  "Example Corp",
+			Policy: Policy{Require2FA: true},
+			Line:   62,
 		}},
 	}
 	if diff := cmp.Diff(want, c, cmpPrefixes); diff != "" {
+		t.Errorf("resolved config differs (-want +got):\n%s", diff)
+	}
+}
+
+func TestPortalDefaultsComeFromRoutesAndRealm(t *testing.T) {
+	c, _ := loadValid(t, "portal.yaml")
+	type parts struct {
+		Portal    Portal
+		Sessions  Sessions
+		TwoFactor TwoFactor
+		Console   Route
+	}
+	want := parts{
+		Portal: Portal{
+			Path:  "/.authgate/",
+			Title: "Example Corp",
+			// The hosts of the routes accepting session, each once, in file
+			// order; the any-host route and the API-key-only one add none.
+			AllowedHosts:  []string{"console.example.com", "*.apps.example.com"},
+			Detail:        DetailMinimal,
+			SecureCookies: SecureAuto,
+			CookieName:    "authgate_session",
+		},
+		Sessions: Sessions{Store: SessionsMemory, Prefix: "authgate:session:", IdleTimeout: 30 * time.Minute,
+			AbsoluteTimeout: 12 * time.Hour, MaxSessions: 1 << 20},
+		// The issuer is the realm, since two_factor names none.
+		TwoFactor: TwoFactor{Issuer: "Example Corp", Enroll: EnrollRequired, RecoveryCodes: 10},
+		Console: Route{
+			Name: "console", Host: "console.example.com", Path: "/console",
+			Accept: []authgate.Method{authgate.MethodSession},
+			Detail: DetailMinimal, Realm: "Example Corp", Policy: Policy{Require2FA: true}, Line: 10,
+		},
+	}
+	got := parts{Portal: c.Portal, Sessions: c.Sessions, TwoFactor: c.TwoFactor, Console: *c.Route("console")}
+	if diff := cmp.Diff(want, got, cmpPrefixes); diff != "" {
 		t.Errorf("resolved config differs (-want +got):\n%s", diff)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/authgate/authgate"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -16,7 +17,7 @@ var redisSpec = sectionSpec{where: "in redis", prefix: "redis.",
 	elsewhere: map[string]string{
 		"host": "in address:, written host:port", "port": "in address:, written host:port",
 		"url": "in address:, written host:port", "database": "in db:, as a number",
-		"prefix": "under throttle:", "store": "under throttle:",
+		"prefix": "under throttle: or sessions:", "store": "under throttle: or sessions:",
 	},
 	example: "redis: {address: 127.0.0.1:6379}"}
 
@@ -123,26 +124,66 @@ func checkRedisAddress(s string) problem {
 	return problem{}
 }
 
-// checkRedisUse relates throttle.store to the redis section: a Redis store
-// needs a server, and a server nothing uses is most likely a forgotten
-// throttle.store: redis.
-func (d *decoder) checkRedisUse(c *Config, top, throttle *section) {
-	redisSet, storeNode := top.has("redis"), throttle.node("store")
-	switch {
-	case c.Throttle.Store == ThrottleRedis && !redisSet:
-		d.add(throttle.keyLine("store"), "add a redis: section at the top level, e.g. redis: {address: "+redisAddressExample+"}, or use throttle.store: memory",
-			"throttle.store is redis but no Redis server is configured")
-	case c.Throttle.Store == ThrottleRedis || !redisSet:
-	case storeNode != nil && (storeNode.Kind != yaml.ScalarNode || !contains(throttleStores, storeNode.Value)):
-		// throttle.store is wrong, and already reported.
-	case storeNode != nil:
-		d.add(top.keyLine("redis"), fmt.Sprintf("change throttle.store (line %d) to redis, or remove redis:", throttle.keyLine("store")),
-			"redis: is set but nothing uses Redis: throttle.store is %s", c.Throttle.Store)
-	case throttle.line > 0:
-		d.add(top.keyLine("redis"), fmt.Sprintf("add store: redis under throttle: (line %d), or remove redis:", top.keyLine("throttle")),
-			"redis: is set but nothing uses Redis: throttle.store is %s by default", c.Throttle.Store)
-	default:
-		d.add(top.keyLine("redis"), "add throttle: {store: redis} or remove redis:",
-			"redis: is set but nothing uses Redis: throttle.store is %s by default", c.Throttle.Store)
+// checkRedisUse relates throttle.store and sessions.store to the redis
+// section: a Redis store needs a server, and a server nothing uses is most
+// likely a forgotten store: redis.
+func (d *decoder) checkRedisUse(c *Config, top, throttle, sessions *section) {
+	redisSet := top.has("redis")
+	const addRedis = "add a redis: section at the top level, e.g. redis: {address: " + redisAddressExample + "}, or use "
+	if c.Throttle.Store == ThrottleRedis && !redisSet {
+		d.add(throttle.keyLine("store"), addRedis+"throttle.store: memory", "throttle.store is redis but no Redis server is configured")
 	}
+	if c.Sessions.Store == SessionsRedis && !redisSet {
+		d.add(sessions.keyLine("store"), addRedis+"sessions.store: memory (each gateway then keeps its own sessions)",
+			"sessions.store is redis but no Redis server is configured")
+	}
+	if c.Throttle.Store == ThrottleRedis && c.Sessions.Store == SessionsRedis && c.Throttle.Prefix == c.Sessions.Prefix {
+		line := sessions.keyLine("prefix")
+		if line == 0 {
+			line = throttle.keyLine("prefix")
+		}
+		d.add(line, "give each its own prefix, e.g. sessions.prefix: "+DefaultSessionsPrefix+" and throttle.prefix: "+DefaultThrottlePrefix,
+			"sessions.prefix and throttle.prefix are both %q, so sessions and failure counters would share Redis keys", c.Sessions.Prefix)
+	}
+	if !redisSet || c.Throttle.Store == ThrottleRedis || c.Sessions.Store == SessionsRedis ||
+		wrongStore(throttle, throttleStores) || wrongStore(sessions, sessionStores) {
+		return // Redis is used, or not set, or a store is wrong and already reported
+	}
+	why, fix := storeWithoutRedis("throttle", throttle, top)
+	if sessionsUsed(c) {
+		w, f := storeWithoutRedis("sessions", sessions, top)
+		why, fix = why+" and "+w, fix+", or "+f
+	}
+	d.add(top.keyLine("redis"), fix+", or remove redis:", "redis: is set but nothing uses Redis: %s", why)
+}
+
+// wrongStore reports whether the store key of s holds a value outside
+// valid.
+func wrongStore(s *section, valid []string) bool {
+	n := s.node("store")
+	return n != nil && (n.Kind != yaml.ScalarNode || !contains(valid, n.Value))
+}
+
+// storeWithoutRedis says why the section called name uses no Redis (its
+// store is memory) and how to make it use Redis.
+func storeWithoutRedis(name string, s, top *section) (why, fix string) {
+	switch {
+	case s.has("store"):
+		return fmt.Sprintf("%s.store is memory", name), fmt.Sprintf("change %s.store (line %d) to redis", name, s.keyLine("store"))
+	case s.line > 0:
+		return fmt.Sprintf("%s.store is memory by default", name), fmt.Sprintf("add store: redis under %s: (line %d)", name, top.keyLine(name))
+	default:
+		return fmt.Sprintf("%s.store is memory by default", name), fmt.Sprintf("add %s: {store: redis}", name)
+	}
+}
+
+// sessionsUsed reports whether a route accepts session, so that the
+// portal's sessions are kept somewhere.
+func sessionsUsed(c *Config) bool {
+	for _, r := range c.Routes {
+		if r.Accepts(authgate.MethodSession) {
+			return true
+		}
+	}
+	return false
 }

@@ -27,6 +27,12 @@ func TestOddInputsGiveErrorsNotPanics(t *testing.T) {
 		"redis as a list":            "throttle: {store: redis}\nredis: [a]\nroutes: [{name: a, accept: [basic]}]",
 		"a huge limit":               "throttle: {user: {limit: 99999999999999999999999}}\nroutes: [{name: a, accept: [basic]}]",
 		"store type as a mapping":    "store: {type: {postgres: true}}\nroutes: [{name: a, accept: [basic]}]",
+		"portal as a list":           "portal: [a]\nroutes: [{name: a, accept: [session]}]",
+		"allowed_hosts as a scalar":  "portal: {allowed_hosts: app.example.com}\nroutes: [{name: a, accept: [session]}]",
+		"portal path as a mapping":   "portal: {path: {a: b}}\nroutes: [{name: a, path: /.authgate/x, accept: [session]}]",
+		"sessions store as a list":   "sessions: {store: [redis]}\nredis: {address: 127.0.0.1:6379}\nroutes: [{name: a, accept: [session]}]",
+		"require_2fa as a word":      "routes: [{name: a, accept: [session], policy: {require_2fa: always}}]",
+		"two_factor all null":        "two_factor: {issuer: , enroll: ~, recovery_codes: }\nx: 1\nroutes: [{name: a, accept: [session]}]",
 	}
 	for name, in := range inputs {
 		t.Run(name, func(t *testing.T) {

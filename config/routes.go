@@ -12,13 +12,14 @@ var routeSpec = sectionSpec{
 	keys: []string{"name", "host", "path", "upstream", "accept", "forward_credentials", "detail", "realm", "policy"},
 	elsewhere: map[string]string{
 		"scopes": "under policy:", "issuers": "under policy:", "audiences": "under policy:", "networks": "under policy:",
+		"require_2fa": "under policy:",
 	},
 	example: "{name: app, upstream: \"http://127.0.0.1:9000\", accept: [basic]}",
 }
 
 var policySpec = sectionSpec{
 	prefix:  "policy.",
-	keys:    []string{"scopes", "issuers", "audiences", "networks"},
+	keys:    []string{"scopes", "issuers", "audiences", "networks", "require_2fa"},
 	example: "policy: {scopes: [orders:read]}",
 }
 
@@ -30,6 +31,7 @@ var methodAliases = map[string]authgate.Method{
 	"oauth": authgate.MethodBearer, "oauth2": authgate.MethodBearer,
 	"apikey": authgate.MethodAPIKey, "key": authgate.MethodAPIKey, "api-key": authgate.MethodAPIKey,
 	"password": authgate.MethodBasic, "htpasswd": authgate.MethodBasic,
+	"cookie": authgate.MethodSession, "browser": authgate.MethodSession, "portal": authgate.MethodSession,
 }
 
 // routeKey is what makes two routes the same: they would match the same
@@ -125,36 +127,48 @@ func (d *decoder) route(n *yaml.Node, realm string) *Route {
 	}
 	if v, vn := s.str("path", "/orders"); vn != nil && !d.report(vn.Line, checkPath(v)) {
 		r.Path = v
+		d.routePaths = append(d.routePaths, routePath{route: r, line: vn.Line})
 	}
 	if v, vn := s.str("upstream", "http://127.0.0.1:9000"); vn != nil {
 		u, p := parseHTTPURL("upstream", v, "http")
 		d.report(vn.Line, p)
 		r.Upstream = u
 	}
+	before := len(d.errs)
 	r.Accept = d.accept(s, n, label)
+	acceptRead := len(d.errs) == before
 	r.ForwardCredentials = s.boolean("forward_credentials", false)
-	if v, vn := s.str("detail", "minimal"); vn != nil {
-		switch dv := Detail(v); dv {
-		case DetailMinimal, DetailVerbose:
-			r.Detail = dv
-		default:
-			fix := "use minimal (the default: the public answer says only what the caller can fix) or verbose (for development: the precise reason)"
-			if best := closest(v, []string{"minimal", "verbose"}); best != "" {
-				fix = "did you mean " + best + "? Otherwise " + fix
-			}
-			d.add(vn.Line, fix, "unknown detail %q", v)
-		}
-	}
+	r.Detail = d.detail(s, DefaultDetail)
 	if v, vn := s.str("realm", "orders"); vn != nil && !d.report(vn.Line, checkRealm("realm", v)) {
 		r.Realm = v
 	}
-	d.policy(s, r, label)
+	d.policy(s, r, label, acceptRead)
 	return r
+}
+
+// detail reads the detail key of a route or of the portal, returning def
+// when it is absent or wrong.
+func (d *decoder) detail(s *section, def Detail) Detail {
+	v, vn := s.str("detail", "minimal")
+	if vn == nil {
+		return def
+	}
+	switch dv := Detail(v); dv {
+	case DetailMinimal, DetailVerbose:
+		return dv
+	default:
+		fix := "use minimal (the default: the public answer says only what the caller can fix) or verbose (for development: the precise reason)"
+		if best := closest(v, []string{"minimal", "verbose"}); best != "" {
+			fix = "did you mean " + best + "? Otherwise " + fix
+		}
+		d.add(vn.Line, fix, "unknown %sdetail %q", s.prefix, v)
+		return def
+	}
 }
 
 // accept reads the methods a route accepts.
 func (d *decoder) accept(s *section, n *yaml.Node, label string) []authgate.Method {
-	const fix = "add accept: with one or more of basic (user and password), bearer (tokens from an issuer) and api_key, e.g. accept: [bearer]"
+	const fix = "add accept: with one or more of basic (user and password), bearer (tokens from an issuer), api_key and session (browsers, through the sign-in portal), e.g. accept: [bearer]"
 	if an := s.node("accept"); an != nil && an.Kind != yaml.SequenceNode {
 		s.strings("accept", "[bearer]") // reports the wrong type
 		return nil
@@ -169,7 +183,7 @@ func (d *decoder) accept(s *section, n *yaml.Node, label string) []authgate.Meth
 		return nil
 	}
 	var out []authgate.Method
-	valid := []string{string(authgate.MethodBasic), string(authgate.MethodBearer), string(authgate.MethodAPIKey)}
+	valid := methodStrings(authgate.Methods)
 	for _, it := range items {
 		m := authgate.Method(it.value)
 		switch {
@@ -183,6 +197,7 @@ func (d *decoder) accept(s *section, n *yaml.Node, label string) []authgate.Meth
 				fix = fmt.Sprintf("did you mean %s? (use one of %s)", alias, strings.Join(valid, ", "))
 			}
 			d.add(it.line, fix, "unknown method %q in accept", it.value)
+			d.acceptUnknown = true
 		}
 	}
 	return out
@@ -198,8 +213,9 @@ func methodStrings(ms []authgate.Method) []string {
 }
 
 // policy reads a route's policy; issuer names are checked once all
-// issuers are known.
-func (d *decoder) policy(rs *section, r *Route, label string) {
+// issuers are known. acceptRead reports whether the route's accept list was
+// read without a problem, so checks of which methods it holds are sound.
+func (d *decoder) policy(rs *section, r *Route, label string, acceptRead bool) {
 	spec := policySpec
 	spec.where = "in the policy of " + label
 	s := d.section(rs.vals["policy"], "policy", spec)
@@ -224,6 +240,30 @@ func (d *decoder) policy(rs *section, r *Route, label string) {
 				d.add(s.keyLine(key), "add bearer to accept, or remove policy."+key,
 					"policy.%s only applies to bearer tokens, and %s does not accept bearer", key, label)
 			}
+		}
+	}
+	r.Policy.Require2FA = s.boolean("require_2fa", false)
+	if r.Policy.Require2FA && r.Accept != nil {
+		d.checkRequire2FA(r, label, s.keyLine("require_2fa"), acceptRead)
+	}
+}
+
+// checkRequire2FA relates policy.require_2fa to the methods a route
+// accepts: only a portal session that passed the 2-step page carries a
+// second factor, so requests proved any other way are refused.
+func (d *decoder) checkRequire2FA(r *Route, label string, line int, acceptRead bool) {
+	if acceptRead && !r.Accepts(authgate.MethodSession) {
+		d.add(line, "add session to accept, or remove require_2fa",
+			"policy.require_2fa needs a second factor, which only a portal session carries, and %s does not accept session, so every request to it would be refused", label)
+		return
+	}
+	for _, m := range []struct {
+		method authgate.Method
+		what   string
+	}{{authgate.MethodBasic, "Basic requests"}, {authgate.MethodAPIKey, "API keys"}, {authgate.MethodBearer, "bearer tokens"}} {
+		if r.Accepts(m.method) {
+			d.add(line, fmt.Sprintf("remove %s from accept, or require_2fa (give machine clients a route of their own)", m.method),
+				"%s accepts %s, which can never pass 2-step verification, so with policy.require_2fa its %s would always be refused", label, m.method, m.what)
 		}
 	}
 }

@@ -52,8 +52,14 @@ type Config struct {
 	Admin Admin
 	// Throttle configures failure counting, delays, lockouts and 429s.
 	Throttle Throttle
+	// Portal configures the sign-in pages under Portal.Path.
+	Portal Portal
+	// Sessions configures the portal's browser sessions.
+	Sessions Sessions
+	// TwoFactor configures 2-step verification with authenticator apps.
+	TwoFactor TwoFactor
 	// Redis is the shared Redis server, when some part uses one
-	// (throttle.store: redis); its Address is "" otherwise.
+	// (throttle.store or sessions.store: redis); its Address is "" otherwise.
 	Redis Redis
 	// Issuers are the token issuers whose JWTs bearer routes accept.
 	Issuers []*Issuer
@@ -190,6 +196,75 @@ type ThrottleRule struct {
 	// for each further one up to MaxDelay. Zero: no delay.
 	Delay    time.Duration
 	MaxDelay time.Duration
+}
+
+// Portal configures the sign-in portal: the pages where people sign in with
+// a password and a 2-step code, enroll an authenticator app and sign out.
+type Portal struct {
+	// Path is the reserved path prefix of the portal and of the
+	// forward-auth endpoint (Path+"verify"); it starts and ends with "/".
+	Path string
+	// Title is the heading of the pages.
+	Title string
+	// AllowedHosts are the hosts a sign-in may return to ("app.example.com",
+	// "*.example.com"); the gateway's own host and relative paths always
+	// may. Default: the hosts of the routes that accept session.
+	AllowedHosts []string
+	// Detail is how much the pages say about a refused sign-in.
+	Detail Detail
+	// SecureCookies is SecureAuto (Secure when the request came over
+	// HTTPS, directly or as X-Forwarded-Proto from a trusted proxy),
+	// SecureAlways or SecureNever.
+	SecureCookies string
+	// CookieName names the session cookie.
+	CookieName string
+}
+
+// The portal's secure_cookies values.
+const (
+	SecureAuto   = "auto"
+	SecureAlways = "always"
+	SecureNever  = "never"
+)
+
+// The session stores (sessions.store).
+const (
+	SessionsMemory = "memory"
+	SessionsRedis  = "redis"
+)
+
+// Sessions configures browser sessions.
+type Sessions struct {
+	// Store is SessionsMemory (per gateway) or SessionsRedis (shared).
+	Store string
+	// Prefix starts every Redis key of the session store.
+	Prefix string
+	// IdleTimeout ends a session unused that long (session_idle_timeout).
+	IdleTimeout time.Duration
+	// AbsoluteTimeout ends a session that long after sign-in
+	// (session_expired), however active; at least IdleTimeout.
+	AbsoluteTimeout time.Duration
+	// MaxSessions bounds the memory store.
+	MaxSessions int
+}
+
+// The two_factor.enroll values.
+const (
+	EnrollOptional = "optional"
+	EnrollRequired = "required"
+)
+
+// TwoFactor configures 2-step verification (TOTP, RFC 6238).
+type TwoFactor struct {
+	// Issuer is the name authenticator apps show next to the account.
+	Issuer string
+	// Enroll is EnrollOptional (users enroll when a route with
+	// policy.require_2fa asks them to) or EnrollRequired (every sign-in
+	// through the portal enrolls, then asks for a code).
+	Enroll string
+	// RecoveryCodes is how many single-use recovery codes an enrollment
+	// makes (0..20).
+	RecoveryCodes int
 }
 
 // Redis configures the connection to a Redis server.
@@ -381,4 +456,8 @@ type Policy struct {
 	Audiences []string
 	// Networks, if set, restricts the client address to these networks.
 	Networks []netip.Prefix
+	// Require2FA makes the route refuse identities proved without a
+	// second factor (second_factor_required); browsers are sent to the
+	// portal's 2-step page.
+	Require2FA bool
 }

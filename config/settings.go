@@ -13,7 +13,7 @@ import (
 var topSpec = sectionSpec{
 	where: "at the top level",
 	keys: []string{"listen", "data_dir", "secret_key_file", "realm", "trusted_proxies", "store", "users", "passwords",
-		"api_keys", "identity_headers", "limits", "log", "admin", "throttle", "redis", "issuers", "routes"},
+		"api_keys", "identity_headers", "limits", "log", "admin", "throttle", "portal", "sessions", "two_factor", "redis", "issuers", "routes"},
 	elsewhere: map[string]string{
 		"upstream": "to a route, under routes:", "accept": "to a route, under routes:",
 		"path": "to a route, under routes:", "host": "to a route, under routes:",
@@ -28,12 +28,17 @@ var topSpec = sectionSpec{
 		"keep_previous": "under passwords:", "detect_slips": "under passwords:", "max_age": "under passwords:",
 		"postgres_dsn":      "under store: (users and keys) or log: (the sign-in log)",
 		"postgres_dsn_file": "under store: (users and keys) or log: (the sign-in log)",
-		"exempt_networks":   "under throttle:", "max_keys": "under throttle:", "prefix": "under throttle:",
-		"pair": "under throttle:", "user": "under throttle:", "network": "under throttle:", "credential": "under throttle:",
+		"exempt_networks":   "under throttle:", "max_keys": "under throttle:",
+		"prefix": "under throttle: (failure counters) or sessions: (browser sessions)",
+		"pair":   "under throttle:", "user": "under throttle:", "network": "under throttle:", "credential": "under throttle:",
 		"address": "under throttle: (the per-address counter) or redis: (the server's host:port)",
 		"limit":   counterUnderThrottle, "window": counterUnderThrottle, "lock": counterUnderThrottle,
 		"free_failures": counterUnderThrottle, "delay": counterUnderThrottle, "max_delay": counterUnderThrottle,
 		"password_file": "under redis:", "db": "under redis:",
+		"title": "under portal:", "allowed_hosts": "under portal:", "secure_cookies": "under portal:", "cookie_name": "under portal:",
+		"idle_timeout": "under sessions:", "absolute_timeout": "under sessions:", "max_sessions": "under sessions:",
+		"enroll": "under two_factor:", "recovery_codes": "under two_factor:",
+		"require_2fa": "to a route's policy:, e.g. policy: {require_2fa: true}",
 	},
 }
 
@@ -126,11 +131,20 @@ func (d *decoder) config(root *yaml.Node) *Config {
 
 	throttle := d.throttleSection(top)
 	c.Throttle = d.throttle(throttle)
+	portal := d.section(top.vals["portal"], "portal", portalSpec)
+	c.Portal = d.portal(portal)
+	sessions := d.section(top.vals["sessions"], "sessions", sessionsSpec)
+	c.Sessions = d.sessions(sessions)
+	twoFactor := d.section(top.vals["two_factor"], "two_factor", twoFactorSpec)
+	c.TwoFactor = d.twoFactor(twoFactor, c.Realm)
 	c.Redis = d.redis(d.section(top.vals["redis"], "redis", redisSpec), top.keyLine("redis"))
-	d.checkRedisUse(c, top, throttle)
 
 	c.Issuers = d.issuers(top)
 	c.Routes = d.routes(top, c.Realm)
+	// Which routes accept session decides whether the sections above are
+	// used at all, so these checks wait for the routes.
+	d.checkRedisUse(c, top, throttle, sessions)
+	d.checkPortalUse(c, top, portal, twoFactor)
 	return c
 }
 

@@ -51,7 +51,7 @@ func (d *decoder) throttle(s *section) Throttle {
 			d.add(n.Line, oneOf(v, throttleStores), "unknown throttle.store %q", v)
 		}
 	}
-	if v, n := s.str("prefix", DefaultThrottlePrefix); n != nil && !d.report(n.Line, checkKeyPrefix(v)) {
+	if v, n := s.str("prefix", DefaultThrottlePrefix); n != nil && !d.report(n.Line, checkKeyPrefix("throttle.prefix", v, DefaultThrottlePrefix, "myapp:throttle:")) {
 		t.Prefix = v
 	}
 	if items, n := s.strings("exempt_networks", "[192.0.2.0/24, 2001:db8::1]"); n != nil {
@@ -71,22 +71,24 @@ func (d *decoder) throttle(s *section) Throttle {
 	return t
 }
 
-// checkKeyPrefix checks throttle.prefix, which starts every Redis key.
-func checkKeyPrefix(s string) problem {
+// checkKeyPrefix checks a prefix that starts every Redis key of one part
+// (throttle.prefix, sessions.prefix); def is its default and example one
+// a user might write instead.
+func checkKeyPrefix(key, s, def, example string) problem {
 	if s == "" {
-		return problem{"throttle.prefix is empty", "leave it out for " + DefaultThrottlePrefix + ", or write one that sets authgate's keys apart, e.g. myapp:throttle:"}
+		return problem{key + " is empty", "leave it out for " + def + ", or write one that sets authgate's keys apart, e.g. " + example}
 	}
 	if strings.IndexFunc(s, unicode.IsSpace) >= 0 {
-		return problem{fmt.Sprintf("throttle.prefix %q contains whitespace", s),
-			"write it without spaces, e.g. " + suggestKeyPrefix(s)}
+		return problem{fmt.Sprintf("%s %q contains whitespace", key, s),
+			"write it without spaces, e.g. " + suggestKeyPrefix(s, def)}
 	}
 	return problem{}
 }
 
 // suggestKeyPrefix joins the words of a prefix with dashes.
-func suggestKeyPrefix(s string) string {
+func suggestKeyPrefix(s, def string) string {
 	if words := strings.Fields(s); len(words) > 0 {
 		return strings.Join(words, "-")
 	}
-	return DefaultThrottlePrefix
+	return def
 }

@@ -12,12 +12,13 @@ import (
 
 const oneRoute = "routes: [{name: app, upstream: \"http://127.0.0.1:9\", accept: [basic]}]\n"
 
-func TestSharedConfigReadsStoreThrottleAndRedis(t *testing.T) {
+func TestSharedConfigReadsStoreThrottleSessionsAndRedis(t *testing.T) {
 	c, _ := loadValid(t, "shared.yaml")
 	type parts struct {
 		Store    Store
 		MaxAge   time.Duration
 		Throttle Throttle
+		Sessions Sessions
 		Redis    Redis
 	}
 	want := parts{
@@ -43,9 +44,11 @@ func TestSharedConfigReadsStoreThrottleAndRedis(t *testing.T) {
 				CounterCredential: {Limit: 10, Window: 10 * time.Minute, FreeFailures: 3, Delay: 5 * time.Second, MaxDelay: 5 * time.Second},
 			},
 		},
+		Sessions: Sessions{Store: SessionsRedis, Prefix: "gw-eu:session:", IdleTimeout: 30 * time.Minute,
+			AbsoluteTimeout: 12 * time.Hour, MaxSessions: 1 << 20},
 		Redis: Redis{Address: "redis.internal:6380", Username: "authgate", Password: "r3dis-secret-for-tests", DB: 3, Timeout: 100 * time.Millisecond},
 	}
-	got := parts{Store: c.Store, MaxAge: c.Passwords.MaxAge, Throttle: c.Throttle, Redis: c.Redis}
+	got := parts{Store: c.Store, MaxAge: c.Passwords.MaxAge, Throttle: c.Throttle, Sessions: c.Sessions, Redis: c.Redis}
 	if diff := cmp.Diff(want, got, cmpPrefixes); diff != "" {
 		t.Errorf("resolved config differs (-want +got):\n%s", diff)
 	}

@@ -23,6 +23,13 @@ type issuerRef struct {
 	line  int
 }
 
+// routePath is a path set on a route, checked once portal.path is known
+// to lie outside it.
+type routePath struct {
+	route *Route
+	line  int
+}
+
 // reservedHeaders carry credentials or routing; authgate cannot read an API
 // key from them or overwrite them with an identity.
 var reservedHeaders = []string{

@@ -6,6 +6,7 @@ package credential
 
 import (
 	"encoding/base64"
+	"fmt"
 	"net/http"
 	"strings"
 	"unicode"
@@ -21,6 +22,9 @@ type Extractor struct {
 	APIKeyHeader string
 	// MaxBytes bounds the length of a credential header.
 	MaxBytes int
+	// SessionCookie names the cookie that carries a portal session on
+	// routes that accept session.
+	SessionCookie string
 }
 
 // Result is what Extract found: a credential, or the reason there is none,
@@ -57,6 +61,13 @@ func (e *Extractor) Extract(h http.Header, accept []authgate.Method) Result {
 	if len(authz) == 1 {
 		r := e.authorization(authz[0], accept)
 		if len(keys) == 0 {
+			if r.Reason == reason.SchemeNotAccepted {
+				// A browser may hold Basic credentials for the upstream;
+				// its session cookie is what this route reads.
+				if c, ok := e.session(h, accept); ok {
+					return c
+				}
+			}
 			return r
 		}
 		// A route that reads API keys may still see an Authorization header
@@ -68,6 +79,9 @@ func (e *Extractor) Extract(h http.Header, accept []authgate.Method) Result {
 	if len(keys) == 1 {
 		return e.apiKey(keys[0], e.APIKeyHeader)
 	}
+	if c, ok := e.session(h, accept); ok {
+		return c
+	}
 	for _, name := range misnamedHeaders {
 		if h.Get(name) != "" {
 			return fail(reason.CredentialsWrongHeader, "no credential in the headers this route reads; found header %s", name)
@@ -77,10 +91,48 @@ func (e *Extractor) Extract(h http.Header, accept []authgate.Method) Result {
 }
 
 func (e *Extractor) keyHeaderNote(accept []authgate.Method) string {
+	var note string
 	if accepts(accept, authgate.MethodAPIKey) {
-		return " and no " + e.APIKeyHeader + " header"
+		note = " and no " + e.APIKeyHeader + " header"
 	}
-	return ""
+	if accepts(accept, authgate.MethodSession) && e.SessionCookie != "" {
+		note += " and no " + e.SessionCookie + " cookie"
+	}
+	return note
+}
+
+// session finds the session cookie on a route that accepts session. Only
+// its form is checked here; the session verifier looks it up. Of several
+// cookies of that name (set for different paths), the first is used, as
+// browsers send the most specific first.
+func (e *Extractor) session(h http.Header, accept []authgate.Method) (Result, bool) {
+	if e.SessionCookie == "" || !accepts(accept, authgate.MethodSession) {
+		return Result{}, false
+	}
+	var found []string
+	for _, line := range h.Values("Cookie") {
+		for part := range strings.SplitSeq(line, ";") {
+			name, value, ok := strings.Cut(strings.TrimSpace(part), "=")
+			if ok && name == e.SessionCookie {
+				found = append(found, strings.Trim(value, `"`))
+			}
+		}
+	}
+	if len(found) == 0 {
+		return Result{}, false
+	}
+	header := "Cookie " + e.SessionCookie
+	if len(found[0]) > e.MaxBytes {
+		r := fail(reason.CredentialTooLarge, "%s is %d bytes, limit %d", header, len(found[0]), e.MaxBytes)
+		r.Method = authgate.MethodSession
+		return r, true
+	}
+	r := ok(authgate.Credential{Method: authgate.MethodSession, Header: header, Secret: found[0]})
+	r.Method = authgate.MethodSession
+	if len(found) > 1 {
+		r.Check.Detail += fmt.Sprintf("; %d cookies of that name, the first was used", len(found))
+	}
+	return r, true
 }
 
 // authorization parses one Authorization header value.

@@ -71,24 +71,62 @@ type Engine struct {
 // Decide takes the decision for req and hands it to the sink. The returned
 // route is nil when no route matched.
 func (e *Engine) Decide(ctx context.Context, req Request) (*authgate.Decision, *policy.Route) {
-	start := e.Now()
+	d := e.begin(req)
+	route := e.decide(ctx, req, d)
+	e.finish(d, route)
+	return d, route
+}
+
+// DecideCredential takes the decision for a credential the transport read
+// itself — the sign-in portal's forms — on route, which it names: no route
+// is matched and no header is parsed, but the failure counters, the
+// verifier and the route's policy run as for any request, and the
+// decision goes to the sink.
+//
+// v, when not nil, verifies instead of the method's own verifier: the
+// enrollment form checks a code against a secret not yet stored.
+func (e *Engine) DecideCredential(ctx context.Context, req Request, route *policy.Route, cred authgate.Credential, v authgate.Verifier) *authgate.Decision {
+	d := e.begin(req)
+	d.Route, d.Method = route.Name, cred.Method
+	d.Checks = append(d.Checks, authgate.Check{Name: "credential", Result: authgate.Pass, Detail: cred.String()})
+	e.verify(ctx, req, d, route, cred, v)
+	e.finish(d, route)
+	return d
+}
+
+// Refuse records a refusal the transport found on route before any
+// credential was read (a portal form without its token, a return address
+// that would be an open redirect): the check names the reason.
+func (e *Engine) Refuse(req Request, route *policy.Route, c authgate.Check) *authgate.Decision {
+	d := e.begin(req)
+	d.Route = route.Name
+	d.Deny(c.Reason, c)
+	e.finish(d, route)
+	return d
+}
+
+// begin starts the decision of req.
+func (e *Engine) begin(req Request) *authgate.Decision {
 	d := &authgate.Decision{
-		RequestID: req.ID, Time: start, Host: req.Host, Path: req.Path,
+		RequestID: req.ID, Time: e.Now(), Host: req.Host, Path: req.Path,
 		HTTPMethod: req.HTTPMethod, Source: req.Source, UserAgent: req.UserAgent,
 		Checks: make([]authgate.Check, 0, 8),
 	}
 	d.Checks = append(d.Checks, req.Notes...)
-	route := e.decide(ctx, req, d)
+	return d
+}
+
+// finish sets the decision's status and latency and hands it to the sink.
+func (e *Engine) finish(d *authgate.Decision, route *policy.Route) {
 	d.Status = 200
 	if !d.Allowed {
 		r := reason.Lookup(d.Reason)
 		d.Status, d.Shown = r.Status, r.Public(route != nil && route.Verbose).Code
 	}
-	d.Latency = e.Now().Sub(start)
+	d.Latency = e.Now().Sub(d.Time)
 	if e.Sink != nil {
 		e.Sink.Record(d)
 	}
-	return d, route
 }
 
 func (e *Engine) decide(ctx context.Context, req Request, d *authgate.Decision) *policy.Route {
@@ -126,9 +164,14 @@ func (e *Engine) decide(ctx context.Context, req Request, d *authgate.Decision) 
 		return route
 	}
 	d.Checks = append(d.Checks, x.Check)
-	cred := x.Credential
-	d.Fingerprint = e.fingerprint(cred)
+	e.verify(ctx, req, d, route, x.Credential, nil)
+	return route
+}
 
+// verify runs what follows a credential: the failure counters, the
+// method's verifier (or v), and the route's policy.
+func (e *Engine) verify(ctx context.Context, req Request, d *authgate.Decision, route *policy.Route, cred authgate.Credential, v authgate.Verifier) {
+	d.Fingerprint = e.fingerprint(cred)
 	attempt := throttle.Attempt{Method: cred.Method, User: cred.Username, Source: req.Source, Fingerprint: d.Fingerprint}
 	if e.Guard != nil {
 		out := e.Guard.Check(ctx, attempt, d.Time)
@@ -136,14 +179,16 @@ func (e *Engine) decide(ctx context.Context, req Request, d *authgate.Decision) 
 		if out.Reason != "" {
 			d.Allowed, d.Reason, d.RetryAfter = false, out.Reason, out.RetryAfter
 			d.Claimed = claimed(cred)
-			return route
+			return
 		}
 	}
 
-	v := e.Verifiers[cred.Method]
+	if v == nil {
+		v = e.Verifiers[cred.Method]
+	}
 	if v == nil {
 		d.Deny(reason.InternalError, authgate.Checkf("verify", authgate.Fail, "route %s accepts %s but no %s verifier is configured", route.Name, cred.Method, cred.Method))
-		return route
+		return
 	}
 	verdict, err := v.Verify(ctx, cred)
 	d.Claimed, d.Token, d.ClockSkew = verdict.Claimed, verdict.Token, verdict.ClockSkew
@@ -157,7 +202,7 @@ func (e *Engine) decide(ctx context.Context, req Request, d *authgate.Decision) 
 		} else {
 			d.Deny(code, authgate.Checkf("verify", authgate.Fail, "%s verifier could not decide: %v", cred.Method, err))
 		}
-		return route
+		return
 	}
 	if verdict.Reason != "" {
 		// The verifier's failing check is already in the trace.
@@ -167,7 +212,7 @@ func (e *Engine) decide(ctx context.Context, req Request, d *authgate.Decision) 
 			d.Delay = delay
 			d.Checks = append(d.Checks, checks...)
 		}
-		return route
+		return
 	}
 	if e.Guard != nil {
 		e.Guard.Succeeded(ctx, attempt)
@@ -180,10 +225,9 @@ func (e *Engine) decide(ctx context.Context, req Request, d *authgate.Decision) 
 	if code != "" {
 		d.Reason, d.MissingScopes = code, missing
 		d.Checks[len(d.Checks)-1].Reason = code
-		return route
+		return
 	}
 	d.Allowed = true
-	return route
 }
 
 // countsAsFailure reports whether a verifier's refusal counts against the
@@ -191,6 +235,14 @@ func (e *Engine) decide(ctx context.Context, req Request, d *authgate.Decision) 
 // password that has expired or must be changed, which its holder cannot
 // fix by trying less.
 func countsAsFailure(code reason.Code) bool {
+	switch reason.Lookup(code).Category {
+	case "session":
+		// A browser with an ended session sends its cookie with every
+		// asset of a page; counting those would throttle the address of
+		// someone who merely left a tab open. Tokens are 256-bit random:
+		// there is nothing to guess.
+		return false
+	}
 	return code != reason.PasswordExpired && code != reason.PasswordChangeRequired
 }
 

@@ -33,6 +33,24 @@ func (g *Gateway) forwardAuth(w http.ResponseWriter, r *http.Request) {
 	}
 	d, route := g.cfg.Engine.Decide(r.Context(), req)
 	if !d.Allowed {
+		if req.Refuse == "" {
+			orig := g.scheme(r, r.Header.Get("X-Forwarded-Proto")) + "://" + req.Host + req.RawPath
+			if req.RawQuery != "" {
+				orig += "?" + req.RawQuery
+			}
+			if to := g.signInURL(r, d, route, orig); to != "" {
+				// nginx's auth_request passes on only 401 and 403, so the
+				// proxy redirects (error_page 401) to the URL this header
+				// names; Traefik and Caddy pass a redirect on as it is,
+				// so ?redirect=1 on the verify URL answers one.
+				w.Header().Set("X-Authgate-Sign-In", to)
+				if r.URL.Query().Get("redirect") == "1" {
+					w.Header().Set("Cache-Control", "no-store")
+					http.Redirect(w, r, to, http.StatusFound)
+					return
+				}
+			}
+		}
 		g.refuse(w, r, d, route)
 		return
 	}

@@ -43,7 +43,10 @@ type Config struct {
 	TrustedProxies  []netip.Prefix
 	IdentityHeaders IdentityHeaders
 	APIKeyHeader    string
-	Realm           string
+	// SessionCookie names the portal's session cookie, which is never
+	// passed to upstreams.
+	SessionCookie string
+	Realm         string
 	// Prefix is the reserved path prefix of the gateway's own endpoints,
 	// "/.authgate/" by default.
 	Prefix string
@@ -53,6 +56,9 @@ type Config struct {
 	Transport http.RoundTripper
 	Logger    *slog.Logger
 	Now       func() time.Time
+	// Portal, when set, serves the sign-in pages under Prefix; browsers
+	// refused on routes that accept session are sent to it.
+	Portal Portal
 }
 
 // Gateway is the HTTP handler of both modes.
@@ -100,6 +106,11 @@ func New(cfg Config) *Gateway {
 	return g
 }
 
+// Mount makes p the portal served under the prefix, to which browsers
+// refused on routes that accept session are sent. Call it before serving:
+// the portal is built after the gateway, whose client addresses it uses.
+func (g *Gateway) Mount(p Portal) { g.cfg.Portal = p }
+
 // NewTransport returns the upstream transport: the default one with enough
 // idle connections per host that a busy route does not reconnect for every
 // request (the default keeps 2, which halves throughput).
@@ -118,6 +129,10 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		id := requestID(r, g.trusted(peerAddr(r)))
 		w.Header().Set("X-Request-Id", id)
 		r.Header.Set("X-Request-Id", id)
+		if g.cfg.Portal != nil && g.cfg.Portal.Handles(r) {
+			g.cfg.Portal.ServeHTTP(w, r)
+			return
+		}
 		g.mux.ServeHTTP(w, r)
 		return
 	}

@@ -20,6 +20,11 @@ func (g *Gateway) proxy(w http.ResponseWriter, r *http.Request) {
 		Header: r.Header, Source: g.clientAddr(r), UserAgent: r.UserAgent(),
 	})
 	if !d.Allowed {
+		if to := g.signInURL(r, d, route, g.originalURL(r)); to != "" {
+			w.Header().Set("Cache-Control", "no-store")
+			http.Redirect(w, r, to, http.StatusSeeOther)
+			return
+		}
 		g.refuse(w, r, d, route)
 		return
 	}
@@ -54,6 +59,9 @@ func (g *Gateway) prepareUpstreamHeaders(h http.Header, d *authgate.Decision, fo
 	if !forwardCredentials {
 		h.Del("Authorization")
 		h.Del(g.cfg.APIKeyHeader)
+		if g.cfg.SessionCookie != "" {
+			removeCookie(h, g.cfg.SessionCookie)
+		}
 	}
 	setIdentity(h, ih, d.Principal)
 }
@@ -125,5 +133,27 @@ func (g *Gateway) newProxy(t RouteTarget) *httputil.ReverseProxy {
 			d := &authgate.Decision{RequestID: r.Header.Get("X-Request-Id"), Reason: reason.UpstreamUnavailable}
 			g.writeRefusal(w, r, d, nil, reason.Lookup(reason.UpstreamUnavailable), "")
 		},
+	}
+}
+
+// removeCookie drops the cookie called name from h's Cookie headers, so
+// that a session token never reaches the upstream.
+func removeCookie(h http.Header, name string) {
+	lines := h.Values("Cookie")
+	if len(lines) == 0 {
+		return
+	}
+	var kept []string
+	for _, line := range lines {
+		for part := range strings.SplitSeq(line, ";") {
+			p := strings.TrimSpace(part)
+			if n, _, _ := strings.Cut(p, "="); n != name && p != "" {
+				kept = append(kept, p)
+			}
+		}
+	}
+	h.Del("Cookie")
+	if len(kept) > 0 {
+		h.Set("Cookie", strings.Join(kept, "; "))
 	}
 }

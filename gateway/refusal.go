@@ -136,6 +136,10 @@ func (g *Gateway) challenges(d *authgate.Decision, route *policy.Route, pub reas
 			out = append(out, "Basic realm="+realm+`, charset="UTF-8"`)
 		case authgate.MethodAPIKey:
 			out = append(out, "ApiKey realm="+realm+", header="+quote(g.cfg.APIKeyHeader))
+		case authgate.MethodSession:
+			// No registered scheme fits a cookie session; this one names
+			// where a browser signs in, so the 401 still says how.
+			out = append(out, "AuthgateSession realm="+realm+", sign_in="+quote(g.cfg.Prefix+"sign-in"))
 		case authgate.MethodBearer:
 			c := "Bearer realm=" + realm
 			// RFC 6750 §3: no error code when no token was presented.

@@ -57,7 +57,7 @@ func (m *Metrics) Record(d *authgate.Decision) {
 		route = noRoute
 	}
 	method := string(d.Method)
-	if !d.Method.Valid() {
+	if !d.Method.Known() {
 		method = "none"
 	}
 	code := string(d.Reason)

@@ -23,6 +23,13 @@ func (r *Route) Authorize(p authgate.Principal) (code reason.Code, checks []auth
 			return reason.AudienceMismatch, checks, nil
 		}
 	}
+	if r.Require2FA {
+		if !p.SecondFactor {
+			return reason.SecondFactorRequired, append(checks, authgate.Checkf("policy.2fa", authgate.Fail,
+				"route requires 2-step verification; this %s identity was proved without a second factor", p.Method)), nil
+		}
+		checks = append(checks, authgate.Check{Name: "policy.2fa", Result: authgate.Pass, Detail: "route requires 2-step verification; the session passed it"})
+	}
 	if len(r.Scopes) == 0 {
 		return "", append(checks, authgate.Check{Name: "policy.scopes", Result: authgate.Skip, Detail: "route requires no scope"}), nil
 	}

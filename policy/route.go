@@ -28,8 +28,10 @@ type Route struct {
 	Issuers   []string // issuer names; empty: any configured issuer
 	Audiences []string // empty: any audience the issuer accepts
 	Networks  []netip.Prefix
-	Verbose   bool
-	Realm     string
+	// Require2FA refuses principals without a second factor.
+	Require2FA bool
+	Verbose    bool
+	Realm      string
 
 	matched string // the trace detail of a match, made once by NewTable
 }

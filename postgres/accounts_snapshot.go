@@ -12,17 +12,21 @@ import (
 
 // userColumns are the users columns scanUser reads, in its order.
 const userColumns = `name, password_hash, scopes, created_at, password_changed_at,
-	disabled_at, locked_until, locked_at, lock_cause, unlocked_at, must_change_password`
+	disabled_at, locked_until, locked_at, lock_cause, unlocked_at, must_change_password,
+	totp_secret, totp_enrolled_at, sessions_revoked_at`
 
-// scanUser reads one users row selected with userColumns.
+// scanUser reads one users row selected with userColumns. Recovery codes
+// are in their own table; loadSnapshot adds them.
 func scanUser(row pgx.Row) (authgate.User, error) {
 	var u authgate.User
-	var created, changed, disabled, lockedUntil, lockedAt, unlocked int64
+	var created, changed, disabled, lockedUntil, lockedAt, unlocked, enrolled, revoked int64
 	err := row.Scan(&u.Name, &u.PasswordHash, &u.Scopes, &created, &changed,
-		&disabled, &lockedUntil, &lockedAt, &u.LockCause, &unlocked, &u.MustChangePassword)
+		&disabled, &lockedUntil, &lockedAt, &u.LockCause, &unlocked, &u.MustChangePassword,
+		&u.TOTPSecret, &enrolled, &revoked)
 	u.Scopes = nilIfEmpty(u.Scopes)
 	u.CreatedAt, u.PasswordChangedAt = fromNanos(created), fromNanos(changed)
 	u.DisabledAt, u.LockedUntil, u.LockedAt, u.UnlockedAt = fromNanos(disabled), fromNanos(lockedUntil), fromNanos(lockedAt), fromNanos(unlocked)
+	u.TOTPEnrolledAt, u.SessionsRevokedAt = fromNanos(enrolled), fromNanos(revoked)
 	return u, err
 }
 
@@ -51,9 +55,9 @@ func nilIfEmpty(s []string) []string {
 	return s
 }
 
-// loadSnapshot reads every user, previous password and key, and the
-// account_changes version they are at, in tx, which the caller opens
-// REPEATABLE READ so that all four reads see the same commit.
+// loadSnapshot reads every user, previous password, recovery code and key,
+// and the account_changes version they are at, in tx, which the caller
+// opens REPEATABLE READ so that all five reads see the same commit.
 func loadSnapshot(ctx context.Context, tx pgx.Tx) (*accounts.Snapshot, int64, error) {
 	var version int64
 	if err := tx.QueryRow(ctx, `SELECT version FROM account_changes`).Scan(&version); err != nil {
@@ -84,6 +88,19 @@ func loadSnapshot(ctx context.Context, tx pgx.Tx) (*accounts.Snapshot, int64, er
 	})
 	if err != nil {
 		return nil, 0, fmt.Errorf("reading previous passwords: %w", err)
+	}
+
+	rows, _ = tx.Query(ctx, `SELECT user_name, digest FROM recovery_codes ORDER BY user_name, position`)
+	var digest []byte
+	_, err = pgx.ForEachRow(rows, []any{&name, &digest}, func() error {
+		if u, ok := snap.Users[name]; ok {
+			u.RecoveryCodes = append(u.RecoveryCodes, digest) // pgx scans each row into a new array
+			snap.Users[name] = u
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("reading recovery codes: %w", err)
 	}
 
 	rows, _ = tx.Query(ctx, `SELECT `+keyColumns+` FROM api_keys`)

@@ -65,8 +65,8 @@ func (s *AccountStore) setPasswordTx(ctx context.Context, tx pgx.Tx, name, hash 
 	return err
 }
 
-// DeleteUser removes a user and its previous passwords. An unknown user
-// wraps authgate.ErrNotFound.
+// DeleteUser removes a user, its previous passwords and its recovery codes
+// (the foreign keys cascade). An unknown user wraps authgate.ErrNotFound.
 func (s *AccountStore) DeleteUser(ctx context.Context, name string) error {
 	if !storable(name) {
 		return accounts.UnknownUser(name)

@@ -67,6 +67,25 @@ const (
 	AccountLocked             Code = "account_locked"
 	AccountLockedFromSource   Code = "account_locked_from_source"
 
+	// session: browser sessions of the sign-in portal
+	SessionUnknown          Code = "session_unknown"
+	SessionIdleTimeout      Code = "session_idle_timeout"
+	SessionExpired          Code = "session_expired"
+	SessionRevoked          Code = "session_revoked"
+	SessionStoreUnavailable Code = "session_store_unavailable"
+
+	// two_factor: 2-step verification with authenticator codes
+	SecondFactorRequired Code = "second_factor_required"
+	CodeMalformed        Code = "code_malformed"
+	CodeWrong            Code = "code_wrong"
+	CodeExpired          Code = "code_expired"
+	CodeReused           Code = "code_reused"
+	CodeClockSkew        Code = "code_clock_skew"
+
+	// portal: the sign-in pages' own protections
+	RedirectNotAllowed Code = "redirect_not_allowed"
+	FormTokenInvalid   Code = "form_token_invalid"
+
 	// policy
 	InsufficientScopeCode Code = "insufficient_scope"
 	NetworkNotAllowed     Code = "network_not_allowed"
@@ -300,6 +319,64 @@ var catalogue = []Reason{
 		Title:   "Account locked for this source",
 		Message: "Sign-in to this account from this network address is locked after repeated failures; other addresses are not affected.",
 		Hint:    "Wait for the number of seconds in Retry-After, or ask an admin to unlock the account (`authgate users unlock`)."},
+
+	// ---- session ----
+	{Code: SessionUnknown, Status: 401, Category: "session", Visibility: Public,
+		Title:   "Session unknown",
+		Message: "The session cookie does not name a session of this gateway: it has ended, or it is from another gateway or environment.",
+		Hint:    "Sign in again. If this happens at every request, check that all gateways share the session store (sessions.store: redis)."},
+	{Code: SessionIdleTimeout, Status: 401, Category: "session", Visibility: Public,
+		Title:   "Session timed out",
+		Message: "The session ended after a period without activity.",
+		Hint:    "Sign in again. Admins set the allowed inactivity with sessions.idle_timeout."},
+	{Code: SessionExpired, Status: 401, Category: "session", Visibility: Public,
+		Title:   "Session expired",
+		Message: "The session reached its maximum lifetime.",
+		Hint:    "Sign in again. Admins set the lifetime with sessions.absolute_timeout."},
+	{Code: SessionRevoked, Status: 401, Category: "session", Visibility: Public,
+		Title:   "Session ended elsewhere",
+		Message: "The session was ended: signed out everywhere, the password was changed, or an admin ended it.",
+		Hint:    "Sign in again with the current password."},
+	{Code: SessionStoreUnavailable, Status: 503, Category: "session", Visibility: Public, Retry: true,
+		Title:   "Session store unavailable",
+		Message: "The gateway cannot reach its session store right now. You were not signed out.",
+		Hint:    "Retry later. Admins: check the Redis server named in the redis: section."},
+
+	// ---- two_factor ----
+	{Code: SecondFactorRequired, Status: 401, Category: "two_factor", Visibility: Public,
+		Title:   "2-step verification required",
+		Message: "This route requires 2-step verification, which the credential presented has not passed.",
+		Hint:    "Sign in through the sign-in page and enter the code from your authenticator app; a password alone (Basic) is not enough here."},
+	{Code: CodeMalformed, Status: 400, Category: "two_factor", Visibility: Public,
+		Title:   "Code not in the right form",
+		Message: "A verification code is 6 digits, or a recovery code of 12 letters and digits.",
+		Hint:    "Type the 6 digits your authenticator app shows now, without spaces, or one of your recovery codes."},
+	{Code: CodeWrong, Status: 401, Category: "two_factor", Visibility: Public,
+		Title:   "Wrong code",
+		Message: "The verification code is not right.",
+		Hint:    "Type the code your authenticator app shows for this account now; if it keeps failing, ask an admin to reset your 2-step verification (`authgate users reset-2fa`)."},
+	{Code: CodeExpired, Status: 401, Category: "two_factor", Visibility: Public,
+		Title:   "Code expired",
+		Message: "The verification code was right a minute ago but has expired.",
+		Hint:    "Wait for the app to show a new code and type that one."},
+	{Code: CodeReused, Status: 401, Category: "two_factor", Visibility: Public,
+		Title:   "Code already used",
+		Message: "This verification code was already used; each code works once.",
+		Hint:    "Wait for the app to show the next code (at most 30 seconds)."},
+	{Code: CodeClockSkew, Status: 401, Category: "two_factor", Visibility: Public,
+		Title:   "Device clock off",
+		Message: "The verification code would be right if your device's clock were set differently: its clock is off by minutes.",
+		Hint:    "Set the device's date and time to automatic (network time), then type the new code."},
+
+	// ---- portal ----
+	{Code: RedirectNotAllowed, Status: 400, Category: "portal", Visibility: Public,
+		Title:   "Return address not allowed",
+		Message: "The address to return to after signing in is not one this gateway sends people to.",
+		Hint:    "Open the application's own address and sign in from there. Admins: add its host to portal.allowed_hosts."},
+	{Code: FormTokenInvalid, Status: 403, Category: "portal", Visibility: Public,
+		Title:   "Form expired",
+		Message: "The form was not sent from this gateway's own page, or the page was open too long.",
+		Hint:    "Reload the page and send the form again; allow cookies for this site."},
 
 	// ---- policy ----
 	{Code: InsufficientScopeCode, Status: 403, Category: "policy", Visibility: Public, BearerError: InsufficientScope,

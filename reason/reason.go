@@ -115,5 +115,6 @@ func All() []Reason {
 
 // Categories in the order documentation lists them.
 var categoryOrder = map[string]int{
-	"request": 0, "password": 1, "api_key": 2, "token": 3, "account": 4, "throttle": 5, "policy": 6, "dependency": 7,
+	"request": 0, "password": 1, "api_key": 2, "token": 3, "session": 4, "two_factor": 5,
+	"account": 6, "throttle": 7, "portal": 8, "policy": 9, "dependency": 10,
 }

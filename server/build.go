@@ -174,14 +174,23 @@ func policyTable(cfg *config.Config) *policy.Table {
 		routes[i] = &policy.Route{
 			Name: r.Name, Host: r.Host, Path: r.Path, Accept: r.Accept,
 			Scopes: r.Policy.Scopes, Issuers: r.Policy.Issuers, Audiences: r.Policy.Audiences,
-			Networks: r.Policy.Networks, Verbose: r.Detail == config.DetailVerbose, Realm: r.Realm,
+			Networks: r.Policy.Networks, Require2FA: r.Policy.Require2FA, Verbose: r.Detail == config.DetailVerbose, Realm: r.Realm,
 		}
 	}
 	return policy.NewTable(routes)
 }
 
 func extractor(cfg *config.Config) *credential.Extractor {
-	return &credential.Extractor{APIKeyHeader: cfg.APIKeys.Header, MaxBytes: cfg.Limits.MaxCredentialBytes}
+	return &credential.Extractor{APIKeyHeader: cfg.APIKeys.Header, MaxBytes: cfg.Limits.MaxCredentialBytes, SessionCookie: sessionCookie(cfg)}
+}
+
+// sessionCookie names the session cookie, or "" when no route takes
+// sessions.
+func sessionCookie(cfg *config.Config) string {
+	if !acceptsSessions(cfg) {
+		return ""
+	}
+	return cfg.Portal.CookieName
 }
 
 func targets(cfg *config.Config) map[string]gateway.RouteTarget {

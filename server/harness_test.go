@@ -103,13 +103,21 @@ routes:
   - {name: dead, host: api.test, path: /dead, upstream: "http://127.0.0.1:1", accept: [api_key]}
   - {name: fwd-only, host: api.test, path: /fwd, accept: [api_key]}
   - {name: forward-creds, host: api.test, path: /fc, upstream: "{{UP}}", accept: [bearer], forward_credentials: true}
+  - {name: app, host: app.test, path: /, upstream: "{{UP}}", accept: [session], detail: verbose}
+  - {name: secure, host: app.test, path: /secure, upstream: "{{UP}}", accept: [session], detail: verbose, policy: {require_2fa: true}}
 `
 
-func newHarness(t *testing.T) *harness { t.Helper(); return newHarnessOn(t, "") }
+func newHarness(t *testing.T) *harness { t.Helper(); return newHarnessWith(t, "") }
 
 // newHarnessOn is newHarness with the users and keys in PostgreSQL database
-// dsn, or in SQLite when dsn is "".
+// dsn.
 func newHarnessOn(t *testing.T, dsn string) *harness {
+	t.Helper()
+	return newHarnessWith(t, "store: {type: postgres, postgres_dsn: \""+dsn+"\"}\n")
+}
+
+// newHarnessWith is newHarness with more top-level configuration.
+func newHarnessWith(t *testing.T, extra string) *harness {
 	t.Helper()
 	h := &harness{t: t, release: make(chan struct{}), clock: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC), dataDir: t.TempDir()}
 	var err error
@@ -130,9 +138,7 @@ func newHarnessOn(t *testing.T, dsn string) *harness {
 	}
 
 	text := strings.NewReplacer("{{DATA}}", h.dataDir, "{{JWKS}}", h.jwks.URL, "{{UP}}", h.upstream.URL).Replace(harnessConfig)
-	if dsn != "" {
-		text += "store: {type: postgres, postgres_dsn: \"" + dsn + "\"}\n"
-	}
+	text += extra
 	cfg, err := config.Parse(filepath.Join(h.dataDir, "authgate.yaml"), []byte(text))
 	if err != nil {
 		t.Fatal(err)

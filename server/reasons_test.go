@@ -298,6 +298,15 @@ func everyReason(t *testing.T, h *harness) {
 // with the test that produces them.
 var reachedElsewhere = map[reason.Code]bool{
 	reason.InternalError: true, // decision.TestVerifierFaultIsInternalError
+
+	// The portal's reasons need a browser's walk through several pages:
+	// TestPortalSignInEnrollAndTwoStep, TestPortalSessionsEnd and
+	// TestPortalSessionStoreDown reach each one and check its status, its
+	// page and its trace.
+	reason.FormTokenInvalid: true, reason.RedirectNotAllowed: true, reason.SecondFactorRequired: true,
+	reason.CodeMalformed: true, reason.CodeWrong: true, reason.CodeExpired: true, reason.CodeReused: true, reason.CodeClockSkew: true,
+	reason.SessionUnknown: true, reason.SessionIdleTimeout: true, reason.SessionExpired: true, reason.SessionRevoked: true,
+	reason.SessionStoreUnavailable: true,
 }
 
 func burstUntilBusy(h *harness) bool {

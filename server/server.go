@@ -42,6 +42,7 @@ type Server struct {
 	now      func() time.Time
 	store    accounts.Store
 	throttle *throttling
+	browser  *browser
 	recorder *signinlog.Recorder
 	log      *signInLog
 	engine   *decision.Engine
@@ -91,11 +92,24 @@ func New(cfg *config.Config, opts Options) (_ *Server, err error) {
 	defer func() {
 		if err != nil {
 			s.throttle.close()
+			s.browser.close()
 		}
 	}()
 	verifiers, starters, err := s.verifiers(key, opts.Now)
 	if err != nil {
 		return nil, err
+	}
+	if s.browser, err = newBrowser(cfg, s.store, key, opts.Now); err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			s.browser.close()
+		}
+	}()
+	if s.browser != nil {
+		verifiers[authgate.MethodSession] = s.browser.verifier
+		verifiers[authgate.MethodTOTP] = s.browser.twoStep
 	}
 	s.starters = starters
 	ropts := signinlog.RecorderOptions{Output: out, Handler: handlerFor(cfg.Log), Keep: cfg.Log.KeepLast,
@@ -130,11 +144,16 @@ func New(cfg *config.Config, opts Options) (_ *Server, err error) {
 			Subject: cfg.IdentityHeaders.Subject, Method: cfg.IdentityHeaders.Method,
 			Scopes: cfg.IdentityHeaders.Scopes, Issuer: cfg.IdentityHeaders.Issuer,
 		},
-		APIKeyHeader: cfg.APIKeys.Header,
-		Realm:        cfg.Realm,
-		Logger:       s.logger,
-		Now:          opts.Now,
+		APIKeyHeader:  cfg.APIKeys.Header,
+		SessionCookie: sessionCookie(cfg),
+		Realm:         cfg.Realm,
+		Prefix:        cfg.Portal.Path,
+		Logger:        s.logger,
+		Now:           opts.Now,
 	})
+	if s.browser != nil {
+		s.handler.Mount(s.browser.portal(cfg, s, key, s.handler))
+	}
 	return s, nil
 }
 
@@ -200,6 +219,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	if s.throttle != nil {
 		go s.throttle.sweep(ctx, s.now)
 	}
+	if s.browser != nil {
+		go s.browser.sweep(ctx, s.now)
+	}
 	s.served = make(chan error, 1)
 	go func() { s.served <- s.http.Serve(ln) }()
 	s.logger.Info("authgate listening", "url", s.URL(), "routes", len(s.cfg.Routes), "config", s.cfg.File)
@@ -237,6 +259,7 @@ func (s *Server) stop(ctx context.Context) error {
 	}
 	s.recorder.Close()
 	s.throttle.close()
+	s.browser.close()
 	if cerr := s.store.Close(); err == nil {
 		err = cerr
 	}

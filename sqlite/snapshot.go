@@ -17,22 +17,27 @@ type querier interface {
 
 // userColumns are the users columns scanUser reads, in its order.
 const userColumns = `name, password_hash, scopes, created_at, password_changed_at,
-	disabled_at, locked_until, locked_at, lock_cause, unlocked_at, must_change_password`
+	disabled_at, locked_until, locked_at, lock_cause, unlocked_at, must_change_password,
+	totp_secret, totp_enrolled_at, sessions_revoked_at`
 
-// scanUser reads one users row selected with userColumns.
+// scanUser reads one users row selected with userColumns. Recovery codes
+// are in their own table; loadSnapshot adds them.
 func scanUser(row interface{ Scan(...any) error }) (authgate.User, error) {
 	var u authgate.User
 	var scopes string
-	var created, changed, disabled, lockedUntil, lockedAt, unlocked int64
+	var created, changed, disabled, lockedUntil, lockedAt, unlocked, enrolled, revoked int64
 	err := row.Scan(&u.Name, &u.PasswordHash, &scopes, &created, &changed,
-		&disabled, &lockedUntil, &lockedAt, &u.LockCause, &unlocked, &u.MustChangePassword)
+		&disabled, &lockedUntil, &lockedAt, &u.LockCause, &unlocked, &u.MustChangePassword,
+		&u.TOTPSecret, &enrolled, &revoked)
 	u.Scopes, u.CreatedAt, u.PasswordChangedAt = splitScopes(scopes), fromNanos(created), fromNanos(changed)
 	u.DisabledAt, u.LockedUntil, u.LockedAt, u.UnlockedAt = fromNanos(disabled), fromNanos(lockedUntil), fromNanos(lockedAt), fromNanos(unlocked)
+	u.TOTPEnrolledAt, u.SessionsRevokedAt = fromNanos(enrolled), fromNanos(revoked)
 	return u, err
 }
 
-// loadSnapshot reads all users, previous passwords and keys through q,
-// which the caller runs inside one read transaction for a consistent view.
+// loadSnapshot reads all users, previous passwords, recovery codes and
+// keys through q, which the caller runs inside one read transaction for a
+// consistent view.
 func loadSnapshot(ctx context.Context, q querier) (*accounts.Snapshot, error) {
 	snap := accounts.NewSnapshot()
 	rows, err := q.QueryContext(ctx, `SELECT `+userColumns+` FROM users`)
@@ -72,6 +77,26 @@ func loadSnapshot(ctx context.Context, q querier) (*accounts.Snapshot, error) {
 	}
 	if err := closeRows(rows); err != nil {
 		return nil, fmt.Errorf("reading previous passwords: %w", err)
+	}
+
+	rows, err = q.QueryContext(ctx, `SELECT user_name, digest FROM recovery_codes ORDER BY user_name, position`)
+	if err != nil {
+		return nil, fmt.Errorf("reading recovery codes: %w", err)
+	}
+	for rows.Next() {
+		var name string
+		var digest []byte
+		if err := rows.Scan(&name, &digest); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("reading recovery codes: %w", err)
+		}
+		if u, ok := snap.Users[name]; ok {
+			u.RecoveryCodes = append(u.RecoveryCodes, digest)
+			snap.Users[name] = u
+		}
+	}
+	if err := closeRows(rows); err != nil {
+		return nil, fmt.Errorf("reading recovery codes: %w", err)
 	}
 
 	rows, err = q.QueryContext(ctx, `SELECT `+keyColumns+` FROM api_keys`)

@@ -100,7 +100,9 @@ func TestMigrationsAreAppliedOnceAndRecorded(t *testing.T) {
 		}
 		got = append(got, a)
 	}
-	want := []applied{{"migrations/0001_users_and_keys.sql", newClock().Now().UnixNano()}, {"migrations/0002_account_states.sql", newClock().Now().UnixNano()}}
+	first := newClock().Now().UnixNano()
+	want := []applied{{"migrations/0001_users_and_keys.sql", first}, {"migrations/0002_account_states.sql", first},
+		{"migrations/0003_second_factor.sql", first}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("schema_migrations (-want +got):\n%s", diff)
 	}

@@ -74,8 +74,9 @@ func (s *Store) setPasswordTx(ctx context.Context, tx *sql.Tx, name, hash string
 	return err
 }
 
-// DeleteUser removes a user and its previous passwords. An unknown user is
-// an error wrapping authgate.ErrNotFound.
+// DeleteUser removes a user, its previous passwords and its recovery codes
+// (the foreign keys cascade). An unknown user is an error wrapping
+// authgate.ErrNotFound.
 func (s *Store) DeleteUser(ctx context.Context, name string) error {
 	return s.write(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM users WHERE name = ?`, name)

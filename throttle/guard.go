@@ -19,7 +19,8 @@ import (
 // and after its credential is verified.
 type Attempt struct {
 	Method authgate.Method
-	// User is the Basic user name as presented; "" for other methods.
+	// User is the Basic user name as presented, or the user a 2-step
+	// code is typed for; "" for other methods.
 	User   string
 	Source netip.Addr
 	// Fingerprint is a keyed digest of the presented credential (never
@@ -87,7 +88,7 @@ type counter struct {
 // counters lists the keys a attempt counts against.
 func (g *Guard) counters(a Attempt) []counter {
 	var cs []counter
-	if a.Method == authgate.MethodBasic && a.User != "" {
+	if (a.Method == authgate.MethodBasic || a.Method == authgate.MethodTOTP) && a.User != "" {
 		user := storedName(a.User)
 		cs = append(cs, counter{UserKey(user), "user", reason.AccountLocked, 0})
 		if k := PairKey(user, a.Source); !k.IsZero() {
@@ -279,7 +280,7 @@ func (g *Guard) lock(ctx context.Context, a Attempt, s Status, now time.Time) au
 // counters are kept, so that an attacker cannot clear them with an account
 // of their own.
 func (g *Guard) Succeeded(ctx context.Context, a Attempt) {
-	if a.Method != authgate.MethodBasic || a.User == "" {
+	if a.Method != authgate.MethodBasic && a.Method != authgate.MethodTOTP || a.User == "" {
 		return
 	}
 	if _, ok := g.exempt(a); ok {
@@ -297,7 +298,7 @@ func (g *Guard) Succeeded(ctx context.Context, a Attempt) {
 
 // user looks up the account a names, if any.
 func (g *Guard) user(ctx context.Context, a Attempt) (authgate.User, bool) {
-	if g.opts.Users == nil || a.Method != authgate.MethodBasic || a.User == "" {
+	if g.opts.Users == nil || a.Method != authgate.MethodBasic && a.Method != authgate.MethodTOTP || a.User == "" {
 		return authgate.User{}, false
 	}
 	u, err := g.opts.Users.User(ctx, a.User)

@@ -17,7 +17,17 @@
 //   - a revoked key may still be disabled, and a disabled key may still be
 //     revoked, but a key that is revoked can no longer be enabled;
 //   - lookups read the snapshot: another handle on the same database sees
-//     a write after its Refresh, and Users and Keys always read afresh.
+//     a write after its Refresh, and Users and Keys always read afresh;
+//   - a user's TOTPSecret and recovery-code digests come back byte for
+//     byte, the codes in the order enrolled; EnrollTOTP may be given no
+//     codes; a new enrollment does not bring back codes already used;
+//   - UseRecoveryCode reports false, without an error, for a digest the
+//     user does not hold (another user's, one already used, an empty
+//     one), and wraps authgate.ErrNotFound for an unknown user; it
+//     decides on the database, not on the snapshot;
+//   - RevokeSessions may be repeated, and each time records its own time;
+//     SetPassword, ImportUsers and EnrollTOTP leave SessionsRevokedAt
+//     alone, and password changes leave the second factor alone.
 package accountstest
 
 import (
@@ -63,6 +73,14 @@ func Run(t *testing.T, open Opener) {
 		{"a rotated key lasts until its overlap ends, and revoking ends it at once", testRotateThenRevoke},
 		{"disabling a key keeps its lifecycle state, and a revoked key cannot be enabled", testDisableKey},
 		{"a write through one handle is seen by another after it refreshes", testSecondHandle},
+		{"enrolling stores the secret and codes as given, and enrolling again replaces both", testEnrollTOTP},
+		{"a recovery code works once, and only for its own user", testRecoveryCodeOnce},
+		{"of several callers racing with one recovery code exactly one succeeds", testRecoveryCodeRace},
+		{"resetting the second factor removes secret and codes, and the user can enroll again", testResetTOTP},
+		{"revoking sessions records the time of the store's clock", testRevokeSessions},
+		{"setting a password or importing over a user keeps its second factor", testPasswordChangesKeepSecondFactor},
+		{"deleting a user removes its second factor and recovery codes", testDeleteUserRemovesSecondFactor},
+		{"second-factor changes through one handle are seen by another after it refreshes", testSecondHandleTOTP},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -37,8 +37,13 @@ func testBadInputChangesNothing(t *testing.T, e *env) {
 	disabled, err := s.CreateKey(ctx, "ci", nil, time.Time{})
 	must(t, err)
 	must(t, s.SetKeyDisabled(ctx, disabled.ID, true))
+	must(t, s.AddUser(ctx, "enrolled", good, nil))
+	codes := digests("enrolled", 3)
+	must(t, s.EnrollTOTP(ctx, "enrolled", sealedSecret("enrolled"), codes))
+	must(t, s.RevokeSessions(ctx, "enrolled"))
 
-	secrets := []string{good, "open sesame", "hunter2"} // no error may quote these
+	// No error may quote these.
+	secrets := []string{good, "open sesame", "hunter2", string(sealedSecret("enrolled")), string(sealedSecret("new")), string(codes[0])}
 	rotate := func(id string, overlap time.Duration) error { _, err := s.RotateKey(ctx, id, overlap); return err }
 	create := func(owner string, scopes []string, expires time.Time) error {
 		_, err := s.CreateKey(ctx, owner, scopes, expires)
@@ -46,6 +51,13 @@ func testBadInputChangesNothing(t *testing.T, e *env) {
 	}
 	unlock := func(name string) error { _, err := s.UnlockUser(ctx, name); return err }
 	importUsers := func(users ...accounts.ImportedUser) error { _, _, err := s.ImportUsers(ctx, users, false); return err }
+	enroll := func(name string, sealed []byte, codes ...[]byte) func() error {
+		return func() error { return s.EnrollTOTP(ctx, name, sealed, codes) }
+	}
+	useCode := func(name string, digest []byte) func() error {
+		return func() error { _, err := s.UseRecoveryCode(ctx, name, digest); return err }
+	}
+	newSecret := sealedSecret("new")
 	tests := []struct {
 		name    string
 		op      func() error
@@ -85,6 +97,21 @@ func testBadInputChangesNothing(t *testing.T, e *env) {
 		{"unlocking an unknown user", func() error { return unlock("nobody") }, authgate.ErrNotFound},
 		{"requiring a password change of an unknown user", func() error { return s.RequirePasswordChange(ctx, "nobody") }, authgate.ErrNotFound},
 		{"requiring a password change twice", func() error { return s.RequirePasswordChange(ctx, "must-change") }, accounts.ErrState},
+
+		{"enrolling with an empty sealed secret", enroll("enrolled", []byte{}, codes[0]), accounts.ErrInvalid},
+		{"enrolling with no sealed secret", enroll("Aladdin", nil), accounts.ErrInvalid},
+		{"enrolling with one recovery code too many", enroll("enrolled", newSecret, digests("new", accounts.MaxRecoveryCodes+1)...), accounts.ErrInvalid},
+		{"enrolling with an empty recovery code digest", enroll("enrolled", newSecret, codes[1], []byte{}), accounts.ErrInvalid},
+		{"enrolling with a recovery code digest of 65 bytes", enroll("enrolled", newSecret, make([]byte, 65)), accounts.ErrInvalid},
+		{"enrolling with a repeated recovery code digest", enroll("enrolled", newSecret, codes[0], codes[1], codes[0]), accounts.ErrInvalid},
+		{"enrolling an unknown user", enroll("nobody", newSecret, codes[0]), authgate.ErrNotFound},
+		{"enrolling a user whose name is not UTF-8", enroll("a\xffb", newSecret), authgate.ErrNotFound},
+		{"resetting the second factor of a user who never enrolled", func() error { return s.ResetTOTP(ctx, "Aladdin") }, accounts.ErrState},
+		{"resetting the second factor of an unknown user", func() error { return s.ResetTOTP(ctx, "nobody") }, authgate.ErrNotFound},
+		{"using a recovery code of an unknown user", useCode("nobody", codes[0]), authgate.ErrNotFound},
+		{"using a recovery code of a user whose name is not UTF-8", useCode("a\xffb", codes[0]), authgate.ErrNotFound},
+		{"revoking the sessions of an unknown user", func() error { return s.RevokeSessions(ctx, "nobody") }, authgate.ErrNotFound},
+		{"revoking the sessions of a user whose name has a NUL", func() error { return s.RevokeSessions(ctx, "a\x00b") }, authgate.ErrNotFound},
 
 		{"creating a key with a bad owner", func() error { return create("a:b", nil, time.Time{}) }, accounts.ErrInvalid},
 		{"creating a key with a bad scope", func() error { return create("ci", []string{"a b"}, time.Time{}) }, accounts.ErrInvalid},

@@ -1,0 +1,142 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/authgate/authgate"
+	"github.com/authgate/authgate/accounts"
+	"github.com/authgate/authgate/config"
+	"github.com/authgate/authgate/gateway"
+	"github.com/authgate/authgate/policy"
+	"github.com/authgate/authgate/portal"
+	"github.com/authgate/authgate/reason"
+	"github.com/authgate/authgate/session"
+	"github.com/authgate/authgate/verify/totp"
+)
+
+// browser is the part of the gateway for people: the session store, the
+// session verifier routes use, and the sign-in portal.
+type browser struct {
+	sessions session.Store
+	memory   *session.Memory // nil unless sessions.store is memory
+	client   *redis.Client   // nil unless sessions.store is redis
+	verifier *session.Verifier
+	twoStep  *twoStep
+}
+
+// acceptsSessions reports whether some route accepts session, which is
+// what turns the portal on.
+func acceptsSessions(cfg *config.Config) bool {
+	for _, r := range cfg.Routes {
+		if r.Accepts(authgate.MethodSession) {
+			return true
+		}
+	}
+	return false
+}
+
+// newBrowser opens the session store and builds the verifiers of the
+// session and TOTP methods; nil when no route accepts session.
+func newBrowser(cfg *config.Config, users accounts.Store, key []byte, now func() time.Time) (*browser, error) {
+	if !acceptsSessions(cfg) {
+		return nil, nil
+	}
+	b := &browser{}
+	switch cfg.Sessions.Store {
+	case config.SessionsRedis:
+		quietRedis.Do(func() { redis.SetLogger(discardRedisLog{}) })
+		b.client = NewRedisClient(cfg.Redis)
+		r, err := session.NewRedis(b.client, session.RedisOptions{Prefix: cfg.Sessions.Prefix, Timeout: cfg.Redis.Timeout, Now: now})
+		if err != nil {
+			b.client.Close()
+			return nil, fmt.Errorf("sessions: %w", err)
+		}
+		b.sessions = r
+	default:
+		b.memory = session.NewMemory(session.MemoryOptions{Now: now, MaxSessions: cfg.Sessions.MaxSessions})
+		b.sessions = b.memory
+	}
+	b.verifier = session.NewVerifier(b.sessions, users, session.VerifierOptions{
+		IdleTimeout: cfg.Sessions.IdleTimeout, AbsoluteTimeout: cfg.Sessions.AbsoluteTimeout, Now: now})
+	codes, err := totp.New(key, b.sessions, users, totp.Params{})
+	if err != nil {
+		b.close()
+		return nil, err
+	}
+	b.twoStep = &twoStep{users: users, codes: codes, now: now}
+	return b, nil
+}
+
+// portal builds the sign-in pages on the gateway's engine; g tells client
+// addresses and schemes as for every other request.
+func (b *browser) portal(cfg *config.Config, s *Server, key []byte, g *gateway.Gateway) *portal.Portal {
+	return portal.New(portal.Config{
+		Prefix: cfg.Portal.Path, Title: cfg.Portal.Title, Engine: s.engine,
+		Route:    &policy.Route{Name: portal.RouteName, Accept: []authgate.Method{authgate.MethodBasic, authgate.MethodTOTP}, Verbose: cfg.Portal.Detail == config.DetailVerbose},
+		Accounts: s.store, Sessions: b.sessions, SessionVerifier: b.verifier, TwoStep: b.twoStep,
+		Sealer: totp.NewSealer(key), Key: key, Issuer: cfg.TwoFactor.Issuer,
+		EnrollRequired: cfg.TwoFactor.Enroll == config.EnrollRequired, RecoveryCodes: cfg.TwoFactor.RecoveryCodes,
+		AllowedHosts: cfg.Portal.AllowedHosts, CookieName: cfg.Portal.CookieName, SecureCookies: cfg.Portal.SecureCookies,
+		IdleTimeout: cfg.Sessions.IdleTimeout, AbsoluteTimeout: cfg.Sessions.AbsoluteTimeout,
+		ClientAddr: g.ClientAddr, IsHTTPS: g.IsHTTPS, Now: s.now, Logger: s.logger,
+	})
+}
+
+// sweep drops expired in-memory sessions every minute until ctx ends.
+func (b *browser) sweep(ctx context.Context, now func() time.Time) {
+	if b.memory == nil {
+		return
+	}
+	tick := time.NewTicker(time.Minute)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			b.memory.Sweep(now())
+		}
+	}
+}
+
+func (b *browser) close() {
+	if b != nil && b.client != nil {
+		b.client.Close()
+	}
+}
+
+// twoStep is the verifier of the TOTP method: the 2-step page's code for
+// the user whose password the session already proved.
+type twoStep struct {
+	users authgate.UserStore
+	codes *totp.Verifier
+	now   func() time.Time
+}
+
+func (t *twoStep) Method() authgate.Method { return authgate.MethodTOTP }
+
+// Verify checks c.Secret, a code typed for user c.Username.
+func (t *twoStep) Verify(ctx context.Context, c authgate.Credential) (authgate.Verdict, error) {
+	u, err := t.users.User(ctx, c.Username)
+	if err != nil {
+		vd := authgate.Verdict{Claimed: c.Username, Checks: []authgate.Check{authgate.Checkf("totp.user", authgate.Skip, "user store did not answer")}}
+		if errors.Is(err, authgate.ErrNotFound) {
+			vd.Checks[0] = authgate.Check{Name: "totp.user", Result: authgate.Fail, Reason: reason.SessionRevoked, Detail: "the session's user no longer exists"}
+			vd.Reason = reason.SessionRevoked
+			return vd, nil
+		}
+		return vd, authgate.Unavailable(reason.StoreUnavailable, time.Second, err)
+	}
+	vd, err := t.codes.Verify(ctx, u, c.Secret, t.now())
+	if err == nil && vd.Reason == "" {
+		vd.Principal = authgate.Principal{Subject: u.Name, Method: authgate.MethodTOTP, Scopes: u.Scopes, SecondFactor: true}
+	}
+	return vd, err
+}
+
+var _ authgate.Verifier = (*twoStep)(nil)
