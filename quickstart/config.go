@@ -33,10 +33,22 @@ routes:
     detail: verbose       # shows the precise reason and how to fix it; use minimal in production
     policy:
       scopes: [admin]     # nobody in the demo has it: a valid credential gets 403
+  - name: secure
+    path: /secure
+    upstream: %s
+    accept: [session]     # browsers only, through the sign-in page
+    detail: verbose
+    policy:
+      require_2fa: true   # asks for a code from an authenticator app (set up at first sign-in)
   - name: demo
     path: /
     upstream: %s
-    accept: [basic, api_key, bearer]
+    accept: [basic, api_key, bearer, session]   # session: browsers are sent to the sign-in page
     detail: verbose
-`, listen, DemoIssuer, DemoAudience, upstream, upstream)
+
+portal:
+  title: authgate quickstart   # heads the sign-in pages under /.authgate/
+sessions:
+  idle_timeout: 30m       # a browser idle that long signs in again (session_idle_timeout)
+`, listen, DemoIssuer, DemoAudience, upstream, upstream, upstream)
 }

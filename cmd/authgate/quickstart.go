@@ -56,6 +56,10 @@ These fail, each for its own reason:
   # a valid token without the admin scope → 403 insufficient_scope
   curl -i -H 'Authorization: Bearer %[6]s' %[1]s/admin
 
+In a browser, open %[1]s/ and sign in as demo with the password %[4]s;
+%[1]s/secure then asks you to set up 2-step verification with an authenticator app.
+Your account and sign-out: %[1]s/.authgate/account
+
 Send a wrong password five times (curl -u 'demo:wrong' ...): the answers slow down, then the
 sixth is 429 account_locked_from_source for a minute — only from this address. To end it early:
   go run ./cmd/authgate users unlock demo --config %[3]s

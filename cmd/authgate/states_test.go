@@ -79,8 +79,13 @@ func TestUserStateCommands(t *testing.T) {
 				{"show says she must change it", "", []string{"users", "show", "alice"}, 0, "must change password", ""},
 				{"expiring it twice is refused", "", []string{"users", "expire-password", "alice"}, exitUsage, "", "already change"},
 				{"a new password clears it", "n3w pw\n", []string{"users", "set-password", "alice"}, 0, "password of alice changed", ""},
-				{"show says active again, with no sign-in yet", "", []string{"users", "show", "alice"}, 0, "last success        none in the sign-in log", ""},
+				{"show says active again, with no sign-in yet", "", []string{"users", "show", "alice"}, 0, "none in the sign-in log", ""},
 				{"show of an unknown user is refused", "", []string{"users", "show", "nobody"}, exitUsage, "", "nobody"},
+				{"show says 2-step verification is off", "", []string{"users", "show", "alice"}, 0, "2-step verification  off", ""},
+				{"resetting 2-step of a user without it is refused", "", []string{"users", "reset-2fa", "alice"}, exitUsage, "", "no second factor"},
+				{"sign-out ends her sessions", "", []string{"users", "sign-out", "alice"}, 0, "every session of alice ended", ""},
+				{"show says when", "", []string{"users", "show", "alice"}, 0, "sessions ended", ""},
+				{"sign-out of an unknown user is refused", "", []string{"users", "sign-out", "nobody"}, exitUsage, "", "nobody"},
 			})
 		})
 	}

@@ -70,6 +70,27 @@ from that address.`,
 		return nil
 	})
 
+	reset2fa := &cobra.Command{Use: "reset-2fa NAME", Short: "Remove a user's authenticator app and recovery codes; the next sign-in enrolls again", Args: cobra.ExactArgs(1)}
+	withStore(reset2fa, func(_ *config.Config, st accounts.Store, args []string) error {
+		if err := st.ResetTOTP(context.Background(), args[0]); err != nil {
+			return err
+		}
+		if err := st.RevokeSessions(context.Background(), args[0]); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "2-step verification of %s removed and its sessions ended; it sets up a new app at its next sign-in\n", args[0])
+		return nil
+	})
+
+	signOut := &cobra.Command{Use: "sign-out NAME", Short: "End every session of a user, on every gateway (within store.refresh_interval)", Args: cobra.ExactArgs(1)}
+	withStore(signOut, func(_ *config.Config, st accounts.Store, args []string) error {
+		if err := st.RevokeSessions(context.Background(), args[0]); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "every session of %s ended; its next request is refused as session_revoked\n", args[0])
+		return nil
+	})
+
 	show := &cobra.Command{Use: "show NAME", Short: "Show a user's state, lock and recent sign-in activity", Args: cobra.ExactArgs(1)}
 	path := configFlag(show)
 	show.RunE = func(c *cobra.Command, args []string) error {
@@ -110,10 +131,18 @@ from that address.`,
 		if !u.UnlockedAt.IsZero() {
 			field("last unlocked", when(u.UnlockedAt, now))
 		}
+		if u.Enrolled() {
+			field("2-step verification", fmt.Sprintf("on since %s; %d recovery code(s) left", when(u.TOTPEnrolledAt, now), len(u.RecoveryCodes)))
+		} else {
+			field("2-step verification", "off")
+		}
+		if !u.SessionsRevokedAt.IsZero() {
+			field("sessions ended", when(u.SessionsRevokedAt, now))
+		}
 		activity(ctx, cfg, field, signinlog.Filter{User: u.Name}, now)
 		return w.Flush()
 	}
-	return []*cobra.Command{disable, enable, unlock, expire, show}
+	return []*cobra.Command{disable, enable, unlock, expire, reset2fa, signOut, show}
 }
 
 // activity adds what the sign-in log knows of one user or key: its last
