@@ -3,7 +3,7 @@
 GO ?= go
 FUZZTIME ?= 10s
 
-.PHONY: test test-disruptive vet fuzz bench build
+.PHONY: test test-disruptive vet fuzz bench bench-stuffing build
 
 test: vet
 	$(GO) test -race -count=1 ./...
@@ -38,3 +38,9 @@ build:
 BENCHFLAGS ?=
 bench: build
 	$(GO) run ./bench -binary bin/authgate $(BENCHFLAGS)
+
+# A credential-stuffing attack (50 000 wrong passwords, 500 users, 200
+# sources) against a gateway with the default throttling, while a
+# legitimate client signs in; see docs/benchmarks.md. About 1.5 minutes.
+bench-stuffing: build
+	$(GO) run ./bench -binary bin/authgate -run stuffing $(BENCHFLAGS)

@@ -23,6 +23,7 @@ type options struct {
 	run        *regexp.Regexp
 	isolation  bool
 	iso        IsolationOptions
+	stuffing   StuffingOptions
 	cpuprofile string
 	profileRow string
 	json       bool
@@ -49,6 +50,17 @@ func mainStatus(args []string) int {
 	fs.IntVar(&o.iso.ProbeConns, "iso-conns", 4, "isolation: connections of the API-key probe")
 	fs.Float64Var(&o.iso.ProbeRate, "iso-rate", 400, "isolation: the probe's total requests per second")
 	fs.IntVar(&o.iso.Burst, "burst", 64, "isolation: connections sending wrong Basic passwords during the probe")
+	fs.IntVar(&o.stuffing.Attempts, "stuffing-attempts", 50000, "stuffing (-run stuffing): wrong passwords the attack sends")
+	fs.IntVar(&o.stuffing.Users, "stuffing-users", 500, "stuffing: user names the attempts are spread over")
+	fs.IntVar(&o.stuffing.Sources, "stuffing-sources", 200, "stuffing: source addresses (X-Forwarded-For, 10.66.0.0/16) they come from")
+	fs.IntVar(&o.stuffing.Conns, "stuffing-conns", 64, "stuffing: attack connections, each waiting for its answer")
+	fs.DurationVar(&o.stuffing.MaxTime, "stuffing-max-time", 150*time.Second, "stuffing: the attack starts no attempt after this")
+	fs.DurationVar(&o.stuffing.Patience, "stuffing-patience", 500*time.Millisecond, "stuffing: how long the attack waits for an answer before dropping the attempt and sending the next; 0 waits for every answer")
+	fs.Float64Var(&o.stuffing.LegitRate, "stuffing-legit-rate", 20, "stuffing: the legitimate client's sign-ins per second")
+	fs.DurationVar(&o.stuffing.Idle, "stuffing-idle", 5*time.Second, "stuffing: the legitimate client measured alone before the attack")
+	fs.BoolVar(&o.stuffing.TargetLegit, "stuffing-target-legit", false, "stuffing: the attack targets the legitimate client's account too")
+	fs.IntVar(&o.stuffing.MemoryKiB, "stuffing-memory-kib", 4096, "stuffing: argon2id memory of the run's password hashes (the product's default is 19456)")
+	fs.IntVar(&o.stuffing.Iterations, "stuffing-iterations", 1, "stuffing: argon2id iterations (the product's default is 2)")
 	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "also run one row (-profile-row) against an in-process gateway and write its CPU profile to this file")
 	fs.StringVar(&o.profileRow, "profile-row", rowProxyAPIKey, "the gateway row -cpuprofile repeats, or isolation")
 	fs.BoolVar(&o.json, "json", false, "print the report as JSON instead of tables")
@@ -144,38 +156,73 @@ func harness(ctx context.Context, o options, log io.Writer) (_ *Report, err erro
 		return nil, err
 	}
 	children = append(children, up)
-	rp, err := startSelf("reverse proxy", filepath.Join(dir, "reverse-proxy.log"), "-reverse-proxy", up.URL)
-	if err != nil {
-		return nil, err
-	}
-	children = append(children, rp)
-	if o.signInLog != "sqlite" && o.signInLog != "none" {
-		return nil, fmt.Errorf("-sign-in-log %q: use sqlite or none", o.signInLog)
-	}
-	fx, err := prepareFixture(ctx, binary, dir, up.URL, o.logLevel, o.signInLog)
-	if err != nil {
-		return nil, err
-	}
-	gw, err := startGateway(binary, fx.ConfigPath, filepath.Join(dir, "authgate.log"))
-	if err != nil {
-		return nil, err
-	}
-	children = append(children, gw)
-	fmt.Fprintf(log, "upstream %s, reverse proxy %s, authgate %s (pid %d, log %s)\n", up.URL, rp.URL, gw.URL, gw.Pid(), gw.Log)
-
 	rep := &Report{Machine: thisMachine(), Settings: Settings{
 		Conns: o.conns, Warmup: o.warmup.String(), Duration: o.duration.String(), Binary: o.binary, LogLevel: o.logLevel, SignInLog: o.signInLog,
 		Started: started.UTC().Format(time.RFC3339),
 	}}
+	if wantsMainGateway(o) {
+		if err := measureMain(ctx, o, binary, dir, up, rep, log, &children); err != nil {
+			return nil, err
+		}
+	}
+	if o.run != nil && o.run.MatchString("stuffing") {
+		res, err := measureStuffing(ctx, binary, dir, up.URL, o.stuffing, log)
+		if err != nil {
+			return nil, err
+		}
+		rep.Stuffing = newStuffingRow(res)
+	}
+	rep.Settings.Elapsed = time.Since(started).Round(time.Second).Seconds()
+	rep.compare()
+	return rep, nil
+}
+
+// wantsMainGateway reports whether o selects anything measured against the
+// main gateway: a row, the sign-in log's price, isolation or a profile.
+// Only -run stuffing does without it.
+func wantsMainGateway(o options) bool {
+	if o.run == nil || o.cpuprofile != "" || o.run.MatchString("log-") || o.isolation && o.run.MatchString("isolation") {
+		return true
+	}
+	names := &Fixture{Tokens: map[string]string{}} // the row names need only the algorithms
+	for _, alg := range []string{"ES256", "RS256", "EdDSA"} {
+		names.Issuers = append(names.Issuers, &issuer{Alg: alg})
+	}
+	return len(selectRows(scenarios("", "", "", names), o.run)) > 0
+}
+
+// measureMain starts the reverse proxy and the main gateway in front of
+// up, and measures into rep the rows, the sign-in log's price, isolation
+// and the profile that o selects. The servers it starts join children.
+func measureMain(ctx context.Context, o options, binary, dir string, up *child, rep *Report, log io.Writer, children *[]*child) error {
+	rp, err := startSelf("reverse proxy", filepath.Join(dir, "reverse-proxy.log"), "-reverse-proxy", up.URL)
+	if err != nil {
+		return err
+	}
+	*children = append(*children, rp)
+	if o.signInLog != "sqlite" && o.signInLog != "none" {
+		return fmt.Errorf("-sign-in-log %q: use sqlite or none", o.signInLog)
+	}
+	fx, err := prepareFixture(ctx, binary, dir, up.URL, o.logLevel, o.signInLog)
+	if err != nil {
+		return err
+	}
+	gw, err := startGateway(binary, fx.ConfigPath, filepath.Join(dir, "authgate.log"))
+	if err != nil {
+		return err
+	}
+	*children = append(*children, gw)
+	fmt.Fprintf(log, "upstream %s, reverse proxy %s, authgate %s (pid %d, log %s)\n", up.URL, rp.URL, gw.URL, gw.Pid(), gw.Log)
+
 	rows := selectRows(scenarios(up.URL, rp.URL, gw.URL, fx), o.run)
 	load := LoadOptions{Conns: o.conns, Warmup: o.warmup, Duration: o.duration}
 	for i, s := range rows {
 		res, err := Load(ctx, s.Target, load)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if ctx.Err() != nil {
-			return nil, ctx.Err()
+			return ctx.Err()
 		}
 		row := newRow(s, res)
 		rep.Rows = append(rep.Rows, row)
@@ -184,9 +231,9 @@ func harness(ctx context.Context, o options, log io.Writer) (_ *Report, err erro
 	}
 
 	if o.signInLog == "sqlite" && (o.run == nil || o.run.MatchString("log-")) {
-		logRows, err := measureLogPrice(ctx, binary, dir, fx, gw, load, log, &children)
+		logRows, err := measureLogPrice(ctx, binary, dir, fx, gw, load, log, children)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		rep.Rows = append(rep.Rows, logRows...)
 	}
@@ -195,7 +242,7 @@ func harness(ctx context.Context, o options, log io.Writer) (_ *Report, err erro
 		fmt.Fprintf(log, "isolation: API-key probe idle, then beside %d wrong-password connections ...\n", o.iso.Burst)
 		res, err := measureIsolation(ctx, gw.URL, fx, o.iso)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		rep.Isolation = newIsolationRow(o.iso, res)
 		fmt.Fprintf(log, "isolation: p99 idle %.2f ms, under the burst %.2f ms (%.2f×)\n", rep.Isolation.IdleP99ms, rep.Isolation.BusyP99ms, rep.Isolation.Ratio)
@@ -204,14 +251,12 @@ func harness(ctx context.Context, o options, log io.Writer) (_ *Report, err erro
 	if o.cpuprofile != "" {
 		row, err := profileRow(ctx, o, fx, gw, rp.URL, dir, log)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		rep.Rows = append(rep.Rows, row)
 		rep.Profile = o.cpuprofile
 	}
-	rep.Settings.Elapsed = time.Since(started).Round(time.Second).Seconds()
-	rep.compare()
-	return rep, nil
+	return nil
 }
 
 // profileRow stops the gateway binary (both would share one store) and

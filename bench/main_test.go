@@ -3,6 +3,7 @@ package main
 import (
 	"math/rand/v2"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -159,6 +160,11 @@ func TestGeneratedConfigurationLoads(t *testing.T) {
 	}
 	if cfg.Listen != "127.0.0.1:0" || cfg.DataDir != dir || cfg.Log.Level != config.DefaultLogLevel {
 		t.Errorf("listen %q data_dir %q log level %v; want 127.0.0.1:0, the run's folder, the default level", cfg.Listen, cfg.DataDir, cfg.Log.Level)
+	}
+	// The rows repeat one refused credential from loopback; counted, they
+	// would measure 429s.
+	if want := []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32"), netip.MustParsePrefix("::1/128")}; !cfg.Throttle.Enabled || !slices.Equal(cfg.Throttle.ExemptNetworks, want) {
+		t.Errorf("throttle enabled %v, exempt %v; want throttling on with loopback exempt %v", cfg.Throttle.Enabled, cfg.Throttle.ExemptNetworks, want)
 	}
 }
 

@@ -23,6 +23,7 @@ type Report struct {
 	Settings  Settings      `json:"settings"`
 	Rows      []Row         `json:"rows"`
 	Isolation *IsolationRow `json:"isolation,omitempty"`
+	Stuffing  *StuffingRow  `json:"stuffing,omitempty"`
 	// Misses lists, one line each, the targets this run missed.
 	Misses []string `json:"misses"`
 	// Profile is the CPU profile written with -cpuprofile, if any.
@@ -135,6 +136,9 @@ func (rep *Report) compare() {
 	if iso := rep.Isolation; iso != nil && !iso.Met {
 		rep.Misses = append(rep.Misses, fmt.Sprintf("isolation: API-key p99 %.2f ms under the burst is %.2f× its idle p99 %.2f ms, target ≤ %.1f×", iso.BusyP99ms, iso.Ratio, iso.IdleP99ms, iso.MaxRatio))
 	}
+	if rep.Stuffing != nil {
+		rep.Misses = append(rep.Misses, rep.Stuffing.misses()...)
+	}
 }
 
 // newIsolationRow summarises an isolation measurement.
@@ -157,7 +161,9 @@ func newIsolationRow(o IsolationOptions, r *IsolationResult) *IsolationRow {
 func (rep *Report) writeText(w io.Writer) {
 	m := rep.Machine
 	fmt.Fprintf(w, "\nauthgate bench — %s, %d CPU (GOMAXPROCS %d), %s, %s\n", m.CPU, m.NumCPU, m.GOMAXPROCS, m.OS, m.GoVersion)
-	fmt.Fprintf(w, "%d connections, closed loop, %s warm-up + %s measured per row; loopback only; gateway log level %s, sign-in log %s\n", rep.Settings.Conns, rep.Settings.Warmup, rep.Settings.Duration, rep.Settings.LogLevel, rep.Settings.SignInLog)
+	if len(rep.Rows) > 0 || rep.Isolation != nil {
+		fmt.Fprintf(w, "%d connections, closed loop, %s warm-up + %s measured per row; loopback only; gateway log level %s, sign-in log %s\n", rep.Settings.Conns, rep.Settings.Warmup, rep.Settings.Duration, rep.Settings.LogLevel, rep.Settings.SignInLog)
+	}
 	width := len("scenario")
 	for _, r := range rep.Rows {
 		width = max(width, len(r.Name))
@@ -201,6 +207,9 @@ func (rep *Report) writeText(w io.Writer) {
 		fmt.Fprintf(w, "  during %3d wrong-password connections:  p50 %.2f ms  p99 %.2f ms\n", iso.Burst, iso.BusyP50ms, iso.BusyP99ms)
 		fmt.Fprintf(w, "  p99 ratio %.2f×   target ≤ %.1f×   %s   (probe errors: %d)\n", iso.Ratio, iso.MaxRatio, verdict, iso.ProbeErrors)
 		fmt.Fprintf(w, "  the burst got %.0f answers/s: %s\n", iso.BurstRPS, statusList(iso.BurstStatuses))
+	}
+	if rep.Stuffing != nil {
+		rep.Stuffing.writeText(w)
 	}
 	if rep.Profile != "" {
 		fmt.Fprintf(w, "\nCPU profile of the in-process gateway (%s): %s\n  go tool pprof -top %s\n", rep.Rows[len(rep.Rows)-1].Name, rep.Profile, rep.Profile)

@@ -258,7 +258,12 @@ func (g *Guard) lock(ctx context.Context, a Attempt, s Status, now time.Time) au
 	}
 	detail := fmt.Sprintf("this failure locked the whole account until %s: %s", stamp(s.Until), cause)
 	if g.opts.Locker != nil {
-		err := g.opts.Locker.LockUser(ctx, a.User, s.Until, cause)
+		// The lock must be recorded even when the client has hung up
+		// (attack tools do not wait for slow answers): the request's
+		// context would cancel the write.
+		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), lockWriteTimeout)
+		err := g.opts.Locker.LockUser(wctx, a.User, s.Until, cause)
+		cancel()
 		switch {
 		case err == nil:
 			detail += "; recorded in the user store"
@@ -274,6 +279,9 @@ func (g *Guard) lock(ctx context.Context, a Attempt, s Status, now time.Time) au
 	}
 	return authgate.Check{Name: "throttle.user", Result: authgate.Info, Detail: detail}
 }
+
+// lockWriteTimeout bounds the write of an account lock to the user store.
+const lockWriteTimeout = 5 * time.Second
 
 // Succeeded clears the user and pair counters of a verified attempt: a
 // successful sign-in ends the user's run of failures. Source and credential

@@ -348,3 +348,23 @@ func TestGuardLetsAttemptsThroughWhenTheLimiterCannotAnswer(t *testing.T) {
 		t.Errorf("the trace does not say the counters were not checked: %+v", o.Checks)
 	}
 }
+
+// TestGuardRecordsALockWhenTheClientHasGone: attack tools hang up on slow
+// answers; the lock their failures earned must still reach the store.
+func TestGuardRecordsALockWhenTheClientHasGone(t *testing.T) {
+	f := newGuardFixture(t, newTestMemory(t, guardRules))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for i, src := range []string{"203.0.113.1", "203.0.113.2", "203.0.113.3"} {
+		for j := range 3 {
+			if i == 2 && j == 1 {
+				break
+			}
+			f.now = f.now.Add(time.Second)
+			f.g.Failed(ctx, basicFrom("alice", src, "fp-"+src+string(rune('a'+j))), f.now)
+		}
+	}
+	if u, err := f.store.User(context.Background(), "alice"); err != nil || !u.Locked(f.now) {
+		t.Fatalf("the account lock of a cancelled request was not recorded: %+v, %v", u.LockedUntil, err)
+	}
+}
