@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/authgate/authgate"
@@ -30,7 +31,22 @@ type pageData struct {
 // pageError is a refusal as a page shows it: the public reason of the
 // catalogue, never the precise one on a minimal portal.
 type pageError struct {
-	Title, Message, Hint, Code, RequestID string
+	Title, Message, Code, RequestID string
+	// Hint is the catalogue's hint, whose `commands` are shown as code.
+	Hint template.HTML
+}
+
+// hintHTML renders a catalogue hint: text escaped, `spans` as <code>.
+func hintHTML(s string) template.HTML {
+	var b strings.Builder
+	for i, part := range strings.Split(s, "`") {
+		if i%2 == 1 {
+			b.WriteString("<code>" + template.HTMLEscapeString(part) + "</code>")
+			continue
+		}
+		b.WriteString(template.HTMLEscapeString(part))
+	}
+	return template.HTML(b.String())
 }
 
 // render writes page name with status.
@@ -56,13 +72,13 @@ func (p *Portal) refusal(d *authgate.Decision) (*pageError, int) {
 	pub := reason.Lookup(d.Reason).Public(p.cfg.Route.Verbose)
 	e := &pageError{Title: pub.Title, Message: " " + pub.Message, Code: string(pub.Code), RequestID: d.RequestID}
 	if pub.Visibility == reason.Public || p.cfg.Route.Verbose {
-		e.Hint = pub.Hint
+		e.Hint = hintHTML(pub.Hint)
 	}
 	switch {
 	case pub.Code == reason.CodeClockSkew && d.ClockSkew != 0:
-		e.Hint = "Your device's clock looks about " + skewWords(d.ClockSkew) + ": set its date and time to automatic, then type the new code."
+		e.Hint = hintHTML("Your device's clock looks about " + skewWords(d.ClockSkew) + ": set its date and time to automatic, then type the new code.")
 	case pub.Retry && d.RetryAfter > 0:
-		e.Hint = "Try again in " + waitWords(d.RetryAfter) + "."
+		e.Hint = hintHTML("Try again in " + waitWords(d.RetryAfter) + ".")
 	}
 	return e, pub.Status
 }
@@ -71,7 +87,7 @@ func (p *Portal) refusal(d *authgate.Decision) (*pageError, int) {
 // credential was read.
 func formError(code reason.Code, requestID string) (*pageError, int) {
 	r := reason.Lookup(code)
-	return &pageError{Title: r.Title, Message: " " + r.Message, Hint: r.Hint, Code: string(code), RequestID: requestID}, r.Status
+	return &pageError{Title: r.Title, Message: " " + r.Message, Hint: hintHTML(r.Hint), Code: string(code), RequestID: requestID}, r.Status
 }
 
 // skewWords says how far and which way a device clock is off: "3 minutes

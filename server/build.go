@@ -102,7 +102,8 @@ func (s *Server) verifiers(key []byte, now func() time.Time) (map[authgate.Metho
 	}
 	vs := map[authgate.Method]authgate.Verifier{}
 	var starters []func(context.Context)
-	if used[authgate.MethodBasic] {
+	// The portal's sign-in form checks passwords too.
+	if used[authgate.MethodBasic] || used[authgate.MethodSession] {
 		var users authgate.UserStore = s.store
 		if cfg.Users.Htpasswd != "" {
 			f, err := htpasswd.Load(cfg.Users.Htpasswd)
