@@ -128,6 +128,10 @@ type Principal struct {
 	// SessionID names the session (a digest, never the cookie) for
 	// sessions.
 	SessionID string `json:"session_id,omitempty"`
+	// Enrolled reports whether the user has a second factor: then a
+	// password alone proves too little (policy refuses it outside the
+	// portal's first step).
+	Enrolled bool `json:"enrolled,omitempty"`
 }
 
 // HasScope reports whether the principal holds scope s.

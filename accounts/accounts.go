@@ -69,8 +69,12 @@ type Store interface {
 	RequirePasswordChange(ctx context.Context, name string) error
 	// EnrollTOTP stores the user's sealed TOTP secret (see
 	// authgate.User.TOTPSecret) and the digests of its recovery codes
-	// (at most MaxRecoveryCodes), replacing an earlier enrollment. An
-	// empty secret wraps ErrInvalid.
+	// (at most MaxRecoveryCodes). It never replaces an enrollment: a user
+	// already enrolled wraps ErrState, with a message naming
+	// `authgate users reset-2fa NAME`, which removes the old one. The
+	// store decides inside its write transaction, so of two enrollments
+	// racing (two password-only sessions of the user, two gateways)
+	// exactly one succeeds. An empty secret wraps ErrInvalid.
 	EnrollTOTP(ctx context.Context, name string, sealed []byte, recovery [][]byte) error
 	// ResetTOTP removes the user's second factor and recovery codes, so
 	// that the next sign-in enrolls again. A user not enrolled wraps

@@ -81,13 +81,15 @@ func DefaultTrustedProxies() []netip.Prefix {
 // DefaultThrottleRules returns the rule of each counter when the file says
 // nothing about it, keyed by counter name (CounterPair, ...). The pair
 // counter locks one source out of an account well before the user counter
-// locks the account itself, so a flood from one address cannot lock the
-// real user out everywhere. Each call returns a new map.
+// locks the account itself: one address adds at most 5 failures per
+// 15-minute lock, 20 an hour, below the user limit of 30, so a flood from
+// one address cannot lock the real user out everywhere. Each call returns
+// a new map.
 func DefaultThrottleRules() map[string]ThrottleRule {
 	return map[string]ThrottleRule{
 		CounterPair: {Limit: 5, Window: 15 * time.Minute, Lock: 15 * time.Minute,
 			FreeFailures: 2, Delay: 500 * time.Millisecond, MaxDelay: 4 * time.Second},
-		CounterUser: {Limit: 20, Window: time.Hour, Lock: 30 * time.Minute},
+		CounterUser: {Limit: 30, Window: time.Hour, Lock: 30 * time.Minute},
 		CounterAddress: {Limit: 100, Window: 10 * time.Minute,
 			FreeFailures: 10, Delay: 250 * time.Millisecond, MaxDelay: 2 * time.Second},
 		CounterNetwork: {Limit: 300, Window: 10 * time.Minute},

@@ -79,7 +79,7 @@ func TestMinimalConfigFillsEveryDefault(t *testing.T) {
 			MaxKeys: 1 << 20,
 			Rules: map[string]ThrottleRule{
 				CounterPair:       {Limit: 5, Window: 15 * time.Minute, Lock: 15 * time.Minute, FreeFailures: 2, Delay: 500 * time.Millisecond, MaxDelay: 4 * time.Second},
-				CounterUser:       {Limit: 20, Window: time.Hour, Lock: 30 * time.Minute},
+				CounterUser:       {Limit: 30, Window: time.Hour, Lock: 30 * time.Minute},
 				CounterAddress:    {Limit: 100, Window: 10 * time.Minute, FreeFailures: 10, Delay: 250 * time.Millisecond, MaxDelay: 2 * time.Second},
 				CounterNetwork:    {Limit: 300, Window: 10 * time.Minute},
 				CounterCredential: {Limit: 10, Window: 10 * time.Minute, FreeFailures: 3, Delay: 500 * time.Millisecond, MaxDelay: 4 * time.Second},

@@ -123,29 +123,41 @@ func defaultNote(s *section, key string) string {
 	return " (its default)"
 }
 
-// checkPairBelowUser reports a user limit that a flood from one source
-// reaches no later than the pair limit: the account would be locked for
+// checkPairBelowUser reports a user limit that one source can reach on its
+// own: the pair counter lets a source add at most pair.limit failures per
+// pair.lock (per pair.window without a lock), so within user.window one
+// source can add pair.limit × ceil(user.window / that period). If that is
+// not below user.limit, a flood from a single address locks the account for
 // everyone, where locking (user, source) was the point.
 func (d *decoder) checkPairBelowUser(s *section, p, u counterRead) {
-	if !p.on || !u.on || !p.clean || !u.clean || u.rule.Limit > p.rule.Limit {
+	if !p.on || !u.on || !p.clean || !u.clean {
 		return
 	}
 	pair, user, ps, us := p.rule, u.rule, p.sec, u.sec
+	period, periodKey := pair.Lock, "lock"
+	if period <= 0 {
+		period, periodKey = pair.Window, "window"
+	}
+	periods := int64((user.Window + period - 1) / period)
+	perSource := int64(pair.Limit) * periods
+	if int64(user.Limit) > perSource {
+		return
+	}
 	line := firstLine(us.keyLine("limit"), ps.keyLine("limit"), s.keyLine(CounterUser), s.keyLine(CounterPair), s.line)
-	fix := fmt.Sprintf("raise throttle.user.limit above %d (e.g. %d), or lower throttle.pair.limit below %d",
-		pair.Limit, suggestUserLimit(pair.Limit), user.Limit)
-	if pair.Limit >= 1_000_000 {
-		fix = fmt.Sprintf("lower throttle.pair.limit below %d", user.Limit)
+	fix := fmt.Sprintf("raise throttle.user.limit above %d (e.g. %d), or lengthen throttle.pair.%s, or shorten throttle.user.window",
+		perSource, suggestUserLimit(perSource), periodKey)
+	if perSource >= 1_000_000 {
+		fix = fmt.Sprintf("lower throttle.pair.limit, or lengthen throttle.pair.%s", periodKey)
 	}
 	d.add(line, fix+"; the pair counter must lock one source out of an account before the user counter locks the account for every source",
-		"throttle.user.limit %d%s is not greater than throttle.pair.limit %d%s, so failures from a single source would lock the whole account, not just that source",
-		user.Limit, defaultNote(us, "limit"), pair.Limit, defaultNote(ps, "limit"))
+		"throttle.user.limit %d%s is not greater than the %d failures a single source can add within throttle.user.window %s (throttle.pair.limit %d%s × %d periods of throttle.pair.%s %s), so one address alone could lock the whole account",
+		user.Limit, defaultNote(us, "limit"), perSource, formatDuration(user.Window), pair.Limit, defaultNote(ps, "limit"), periods, periodKey, formatDuration(period))
 }
 
-// suggestUserLimit proposes a user limit keeping the default ratio of four
-// sources' worth of pair failures.
-func suggestUserLimit(pairLimit int) int {
-	return min(4*pairLimit, 1_000_000)
+// suggestUserLimit proposes a user limit that needs at least two sources'
+// worth of failures.
+func suggestUserLimit(perSource int64) int64 {
+	return min(perSource+perSource/2+1, 1_000_000)
 }
 
 // firstLine returns the first non-zero line, or 1.

@@ -175,6 +175,7 @@ func (e *Engine) verify(ctx context.Context, req Request, d *authgate.Decision, 
 	attempt := throttle.Attempt{Method: cred.Method, User: cred.Username, Source: req.Source, Fingerprint: d.Fingerprint}
 	if e.Guard != nil {
 		out := e.Guard.Check(ctx, attempt, d.Time)
+		defer out.Release() // after the attempt is counted below
 		d.Checks = append(d.Checks, out.Checks...)
 		if out.Reason != "" {
 			d.Allowed, d.Reason, d.RetryAfter = false, out.Reason, out.RetryAfter

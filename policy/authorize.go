@@ -23,6 +23,10 @@ func (r *Route) Authorize(p authgate.Principal) (code reason.Code, checks []auth
 			return reason.AudienceMismatch, checks, nil
 		}
 	}
+	if p.Method == authgate.MethodBasic && p.Enrolled && !r.FirstFactor {
+		return reason.SecondFactorRequired, append(checks, authgate.Check{Name: "policy.2fa", Result: authgate.Fail,
+			Detail: "the user has 2-step verification, so a password alone is not enough: sign in through the portal, or use an API key"}), nil
+	}
 	if r.Require2FA {
 		if !p.SecondFactor {
 			return reason.SecondFactorRequired, append(checks, authgate.Checkf("policy.2fa", authgate.Fail,

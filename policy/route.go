@@ -30,8 +30,12 @@ type Route struct {
 	Networks  []netip.Prefix
 	// Require2FA refuses principals without a second factor.
 	Require2FA bool
-	Verbose    bool
-	Realm      string
+	// FirstFactor marks the portal's sign-in, where a password is the
+	// first of two steps: a user with a second factor is not refused
+	// there for presenting a password alone.
+	FirstFactor bool
+	Verbose     bool
+	Realm       string
 
 	matched string // the trace detail of a match, made once by NewTable
 }

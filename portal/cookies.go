@@ -1,6 +1,7 @@
 package portal
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"time"
@@ -43,9 +44,28 @@ func (p *Portal) startSession(w http.ResponseWriter, r *http.Request, user strin
 			p.cfg.Logger.Warn("portal: the session before 2-step verification was not deleted; it ends at its timeout", "err", err)
 		}
 	}
+	p.trimSessions(r.Context(), user)
 	http.SetCookie(w, &http.Cookie{Name: p.cfg.CookieName, Value: token, Path: "/", HttpOnly: true, Secure: p.secure(r),
 		SameSite: http.SameSiteLaxMode, MaxAge: int(p.cfg.AbsoluteTimeout / time.Second)})
 	return nil
+}
+
+// MaxSessionsPerUser bounds one user's sessions: signing in again and
+// again (a script, an attacker with the password) would otherwise evict
+// everyone else's sessions from a full memory store, or fill Redis.
+const MaxSessionsPerUser = 20
+
+// trimSessions ends a user's oldest sessions beyond MaxSessionsPerUser.
+func (p *Portal) trimSessions(ctx context.Context, user string) {
+	list, err := p.cfg.Sessions.List(ctx, user)
+	if err != nil || len(list) <= MaxSessionsPerUser {
+		return
+	}
+	for _, old := range list[MaxSessionsPerUser:] { // newest first
+		if err := p.cfg.Sessions.Delete(ctx, old.ID); err != nil {
+			return
+		}
+	}
 }
 
 // clearSession removes the session cookie.

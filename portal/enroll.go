@@ -4,12 +4,14 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"html/template"
 	"net/http"
 	"time"
 
 	"github.com/authgate/authgate"
+	"github.com/authgate/authgate/accounts"
 	"github.com/authgate/authgate/reason"
 	"github.com/authgate/authgate/verify/totp"
 )
@@ -84,7 +86,7 @@ func (p *Portal) enroll(w http.ResponseWriter, r *http.Request) {
 	}
 	if d == nil {
 		cred := authgate.Credential{Method: authgate.MethodTOTP, Header: "enrollment form", Username: st.user.Name, Secret: r.PostFormValue("code")}
-		d = p.cfg.Engine.DecideCredential(r.Context(), p.request(r), p.cfg.Route, cred, pendingCode{secret: secret, now: p.cfg.Now})
+		d = p.cfg.Engine.DecideCredential(r.Context(), p.request(r), p.cfg.Route, cred, pendingCode{secret: secret, now: p.cfg.Now, replay: p.cfg.Sessions})
 		wait(r.Context(), d.Delay)
 	}
 	if !d.Allowed {
@@ -106,15 +108,22 @@ func (p *Portal) enroll(w http.ResponseWriter, r *http.Request) {
 	}
 	codes, err := p.store(r.Context(), st.user.Name, secret)
 	data := pageData{Heading: "2-step verification is on", CSRF: p.formToken(w, r), Return: rd, User: st.user.Name}
+	if errors.Is(err, accounts.ErrState) {
+		// Another page enrolled this user meanwhile; that app stays.
+		redirect(w, r, p.withReturn("two-step", rd))
+		return
+	}
 	if err != nil {
 		p.unavailable(w, r, "recovery", data, reason.StoreUnavailable, err)
 		return
 	}
-	if err := p.startSession(w, r, st.user.Name, p.cfg.Now(), st.id); err != nil {
-		p.unavailable(w, r, "recovery", data, reason.SessionStoreUnavailable, err)
-		return
-	}
 	data.Codes = codes
+	if err := p.startSession(w, r, st.user.Name, p.cfg.Now(), st.id); err != nil {
+		// The enrollment is stored: its codes are shown once, now, even
+		// though this browser must sign in again.
+		p.cfg.Logger.Error("portal: 2-step verification is on, but the session store failed; the user signs in again", "request_id", requestID(r), "err", err)
+		data.Notice = "2-step verification is on, but your session could not be updated: sign in again after saving these codes."
+	}
 	p.render(w, http.StatusOK, "recovery", data)
 }
 
@@ -169,11 +178,12 @@ func (p *Portal) open(user, field string) ([]byte, error) {
 type pendingCode struct {
 	secret []byte
 	now    func() time.Time
+	replay totp.Replay // the code is used up, as at sign-in
 }
 
 func (pc pendingCode) Method() authgate.Method { return authgate.MethodTOTP }
 
-func (pc pendingCode) Verify(_ context.Context, c authgate.Credential) (authgate.Verdict, error) {
+func (pc pendingCode) Verify(ctx context.Context, c authgate.Credential) (authgate.Verdict, error) {
 	vd := authgate.Verdict{Claimed: c.Username}
 	m := totp.Check(pc.secret, c.Secret, pc.now(), totp.Params{})
 	if code := m.Reason(); code != "" {
@@ -183,6 +193,9 @@ func (pc pendingCode) Verify(_ context.Context, c authgate.Credential) (authgate
 		return vd, nil
 	}
 	vd.Checks = append(vd.Checks, authgate.Check{Name: "totp.enroll", Result: authgate.Pass, Detail: "the code confirms the new secret: " + m.Detail()})
+	if _, err := pc.replay.UseCode(ctx, c.Username, m.Step, m.ValidUntil); err != nil {
+		return vd, authgate.Unavailable(reason.SessionStoreUnavailable, time.Second, err)
+	}
 	vd.Principal = authgate.Principal{Subject: c.Username, Method: authgate.MethodTOTP, SecondFactor: true}
 	return vd, nil
 }

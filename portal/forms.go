@@ -79,6 +79,11 @@ func (p *Portal) returnTarget(r *http.Request, rd string) (string, bool, authgat
 		return fail("the return address is not a URL")
 	case u.User != nil:
 		return fail("the return address holds a user name or password")
+	case strings.HasPrefix(u.Path, "//") || strings.ContainsAny(u.Path, "\\\x00\r\n\t"):
+		// /%2F/evil.example decodes to //evil.example: an app behind
+		// forward-auth that redirects to its decoded path would leave the
+		// site.
+		return fail("the return address's path decodes to a scheme-relative URL, a backslash or a control character")
 	case u.Scheme == "" && u.Host == "" && strings.HasPrefix(u.Path, "/") && !strings.HasPrefix(rd, "//"):
 		return rd, true, authgate.Check{Name: "portal.return", Result: authgate.Pass, Detail: "a path on this host: " + truncate(rd, 200)}
 	case u.Scheme != "http" && u.Scheme != "https" || u.Host == "":

@@ -32,6 +32,8 @@ type pageData struct {
 // catalogue, never the precise one on a minimal portal.
 type pageError struct {
 	Title, Message, Code, RequestID string
+	// RetryAfter is sent as Retry-After with 429 and 503 pages.
+	RetryAfter time.Duration
 	// Hint is the catalogue's hint, whose `commands` are shown as code.
 	Hint template.HTML
 }
@@ -61,6 +63,10 @@ func (p *Portal) render(w http.ResponseWriter, status int, name string, d pageDa
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	if d.Error != nil {
 		w.Header().Set("X-Authgate-Reason", d.Error.Code)
+		if status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable {
+			secs := max(1, int((d.Error.RetryAfter+time.Second-1)/time.Second))
+			w.Header().Set("Retry-After", strconv.Itoa(secs))
+		}
 	}
 	w.WriteHeader(status)
 	w.Write(b.Bytes())
@@ -70,7 +76,7 @@ func (p *Portal) render(w http.ResponseWriter, status int, name string, d pageDa
 // level, with what the person can do about it where that is safe to say.
 func (p *Portal) refusal(d *authgate.Decision) (*pageError, int) {
 	pub := reason.Lookup(d.Reason).Public(p.cfg.Route.Verbose)
-	e := &pageError{Title: pub.Title, Message: " " + pub.Message, Code: string(pub.Code), RequestID: d.RequestID}
+	e := &pageError{Title: pub.Title, Message: " " + pub.Message, Code: string(pub.Code), RequestID: d.RequestID, RetryAfter: d.RetryAfter}
 	if pub.Visibility == reason.Public || p.cfg.Route.Verbose {
 		e.Hint = hintHTML(pub.Hint)
 	}

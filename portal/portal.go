@@ -41,8 +41,11 @@ type Config struct {
 	Engine *decision.Engine
 	// Route is the pseudo-route portal decisions are taken on; its
 	// Verbose flag sets how much a refused sign-in shows.
-	Route    *policy.Route
+	Route *policy.Route
+	// Accounts stores second factors and session revocations; Users
+	// finds users (the store, then a users file read as it is).
 	Accounts accounts.Store
+	Users    authgate.UserStore
 	Sessions session.Store
 	// SessionVerifier reads the session cookie, as routes do.
 	SessionVerifier *session.Verifier

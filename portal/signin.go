@@ -37,7 +37,7 @@ func (p *Portal) signInPage(w http.ResponseWriter, r *http.Request) {
 	if code := reason.Code(r.URL.Query().Get("reason")); reason.Known(code) && reason.Lookup(code).Category == "session" {
 		data.Notice = reason.Lookup(code).Message + " Please sign in again."
 	}
-	if s, u, vd, err := p.session(r); err == nil && vd.Reason == "" && (!u.Enrolled() || !s.SecondFactorAt.IsZero()) {
+	if s, u, vd, err := p.session(r); err == nil && vd.Reason == "" && (!s.SecondFactorAt.IsZero() || !u.Enrolled() && !p.cfg.EnrollRequired) {
 		redirect(w, r, target)
 		return
 	}
@@ -68,7 +68,7 @@ func (p *Portal) signIn(w http.ResponseWriter, r *http.Request) {
 		p.render(w, status, "signin", data)
 		return
 	}
-	u, err := p.cfg.Accounts.User(r.Context(), d.Principal.Subject)
+	u, err := p.cfg.Users.User(r.Context(), d.Principal.Subject)
 	if err != nil {
 		p.unavailable(w, r, "signin", data, reason.StoreUnavailable, err)
 		return
@@ -115,10 +115,10 @@ func (p *Portal) requires2FA(r *http.Request, target string) bool {
 	return route != nil && route.Require2FA
 }
 
-// unavailable renders a page for a dependency that failed after the
-// decision, and logs it with the request id.
+// unavailable renders a 503 page for a store that did not answer, and logs
+// it with the request id.
 func (p *Portal) unavailable(w http.ResponseWriter, r *http.Request, page string, data pageData, code reason.Code, err error) {
-	p.cfg.Logger.Error("portal: a store failed after the sign-in was decided", "request_id", requestID(r), "reason", code, "err", err)
+	p.cfg.Logger.Error("portal: a store did not answer", "page", page, "request_id", requestID(r), "reason", code, "err", err)
 	data.Error, _ = formError(code, requestID(r))
 	p.render(w, reason.Lookup(code).Status, page, data)
 }

@@ -4,18 +4,26 @@ import (
 	"net/http"
 
 	"github.com/authgate/authgate/reason"
+	"github.com/authgate/authgate/session"
 )
 
 // account shows who is signed in, with the sign-out buttons.
 func (p *Portal) account(w http.ResponseWriter, r *http.Request) {
 	data := pageData{Heading: "Your account", CSRF: p.formToken(w, r)}
-	if s, u, vd, err := p.session(r); err == nil && vd.Reason == "" {
+	s, u, vd, err := p.session(r)
+	switch {
+	case err != nil && err != errNoSession:
+		p.unavailable(w, r, "account", data, reason.SessionStoreUnavailable, err)
+		return
+	case err == nil && vd.Reason == "":
 		data.User, data.SecondFactor = u.Name, !s.SecondFactorAt.IsZero()
 	}
 	p.render(w, http.StatusOK, "account", data)
 }
 
-// signOut ends this browser's session.
+// signOut ends this browser's session. The session is deleted by its id,
+// whatever state it is in; a store that cannot delete it is a 503 that
+// keeps the cookie, so nobody believes a session ended that did not.
 func (p *Portal) signOut(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
 	if _, d := p.checkForm(r, ""); d != nil {
@@ -23,10 +31,12 @@ func (p *Portal) signOut(w http.ResponseWriter, r *http.Request) {
 		p.render(w, status, "account", pageData{Heading: "Sign out", Error: e, CSRF: p.formToken(w, r)})
 		return
 	}
-	if s, _, _, err := p.session(r); err == nil {
-		if err := p.cfg.Sessions.Delete(r.Context(), s.ID); err != nil {
-			p.unavailable(w, r, "account", pageData{Heading: "Sign out", CSRF: p.formToken(w, r)}, reason.SessionStoreUnavailable, err)
-			return
+	if c, err := r.Cookie(p.cfg.CookieName); err == nil {
+		if id, ok := session.ID(c.Value); ok {
+			if err := p.cfg.Sessions.Delete(r.Context(), id); err != nil {
+				p.unavailable(w, r, "account", pageData{Heading: "Sign out", CSRF: p.formToken(w, r)}, reason.SessionStoreUnavailable, err)
+				return
+			}
 		}
 	}
 	p.clearSession(w, r)
@@ -45,7 +55,11 @@ func (p *Portal) signOutEverywhere(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_, u, vd, err := p.session(r)
-	if err != nil || vd.Reason != "" {
+	switch {
+	case err != nil && err != errNoSession:
+		p.unavailable(w, r, "account", data, reason.SessionStoreUnavailable, err)
+		return
+	case err != nil || vd.Reason != "":
 		p.clearSession(w, r)
 		data.Heading, data.Notice = "Sign out", "You were not signed in."
 		p.render(w, http.StatusOK, "account", data)

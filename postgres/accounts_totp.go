@@ -10,9 +10,12 @@ import (
 )
 
 // EnrollTOTP stores the user's sealed TOTP secret, enrolled now, and the
-// digests of its recovery codes, replacing any earlier enrollment and
-// codes. An empty secret, more than accounts.MaxRecoveryCodes codes, or a
-// digest that is empty, longer than 64 bytes or repeated wraps
+// digests of its recovery codes. A user already enrolled wraps
+// accounts.ErrState: the UPDATE itself checks that there is no secret
+// yet, inside the write transaction, so of two gateways enrolling the
+// user at once exactly one succeeds and neither replaces the other's
+// secret. An empty secret, more than accounts.MaxRecoveryCodes codes, or
+// a digest that is empty, longer than 64 bytes or repeated wraps
 // accounts.ErrInvalid; an unknown user authgate.ErrNotFound. Then nothing
 // changes.
 func (s *AccountStore) EnrollTOTP(ctx context.Context, name string, sealed []byte, recovery [][]byte) error {
@@ -23,13 +26,20 @@ func (s *AccountStore) EnrollTOTP(ctx context.Context, name string, sealed []byt
 		return accounts.UnknownUser(name)
 	}
 	return s.write(ctx, fmt.Sprintf("enrolling user %q in 2-step verification", name), func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE users SET totp_secret = $1, totp_enrolled_at = $2 WHERE name = $3`,
+		tag, err := tx.Exec(ctx, `UPDATE users SET totp_secret = $1, totp_enrolled_at = $2 WHERE name = $3 AND totp_secret IS NULL`,
 			sealed, nanos(s.Now()), name)
 		if err != nil {
 			return err
 		}
 		if tag.RowsAffected() == 0 {
-			return accounts.UnknownUser(name)
+			exists, err := userExists(ctx, tx, name)
+			if err != nil {
+				return err
+			}
+			if !exists {
+				return accounts.UnknownUser(name)
+			}
+			return fmt.Errorf("%w: user %q already has 2-step verification enrolled, and enrolling again would replace its authenticator app and recovery codes, so nothing was changed; `authgate users reset-2fa %s` removes the old enrollment, and the next sign-in enrolls again", accounts.ErrState, name, name)
 		}
 		if _, err := tx.Exec(ctx, `DELETE FROM recovery_codes WHERE user_name = $1`, name); err != nil {
 			return err

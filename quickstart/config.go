@@ -16,6 +16,7 @@ log:
   level: info
 throttle:                 # repeated failures are slowed down, then refused with 429
   pair: {limit: 5, window: 1m, lock: 1m}   # one user from one address; the default locks for 15m
+  user: {limit: 30, window: 5m, lock: 5m}  # the whole account, only when failures come from several addresses
 
 issuers:
   - name: demo

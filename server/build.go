@@ -104,7 +104,7 @@ func (s *Server) verifiers(key []byte, now func() time.Time) (map[authgate.Metho
 	var starters []func(context.Context)
 	// The portal's sign-in form checks passwords too.
 	if used[authgate.MethodBasic] || used[authgate.MethodSession] {
-		var users authgate.UserStore = s.store
+		users := authgate.UserStore(s.store)
 		if cfg.Users.Htpasswd != "" {
 			f, err := htpasswd.Load(cfg.Users.Htpasswd)
 			if err != nil {
@@ -113,6 +113,7 @@ func (s *Server) verifiers(key []byte, now func() time.Time) (map[authgate.Metho
 			users = chain{s.store, f}
 			starters = append(starters, func(ctx context.Context) { go reloadEvery(ctx, f, cfg.Store.RefreshInterval, s.logger) })
 		}
+		s.users = users
 		previous := cfg.Passwords.PreviousChecked
 		if previous == 0 {
 			previous = -1 // the verifier reads 0 as "default"; the file says none

@@ -69,7 +69,7 @@ throttle:
   # Requests from the test itself are not counted; throttling cases come
   # from other sources through X-Forwarded-For (loopback is a trusted proxy).
   exempt_networks: [127.0.0.1/32]
-  pair: {limit: 3, window: 15m, lock: 15m, free_failures: 3}
+  pair: {limit: 3, window: 15m, lock: 1h, free_failures: 3}
   user: {limit: 5, window: 1h, lock: 30m}
   address: {limit: 6, window: 10m, free_failures: 6}
   network: off

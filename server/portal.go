@@ -42,7 +42,9 @@ func acceptsSessions(cfg *config.Config) bool {
 
 // newBrowser opens the session store and builds the verifiers of the
 // session and TOTP methods; nil when no route accepts session.
-func newBrowser(cfg *config.Config, users accounts.Store, key []byte, now func() time.Time) (*browser, error) {
+// Passwords and sessions look users up in users (the store, then a users
+// file); second factors live in store only.
+func newBrowser(cfg *config.Config, store accounts.Store, users authgate.UserStore, key []byte, now func() time.Time) (*browser, error) {
 	if !acceptsSessions(cfg) {
 		return nil, nil
 	}
@@ -62,8 +64,9 @@ func newBrowser(cfg *config.Config, users accounts.Store, key []byte, now func()
 		b.sessions = b.memory
 	}
 	b.verifier = session.NewVerifier(b.sessions, users, session.VerifierOptions{
-		IdleTimeout: cfg.Sessions.IdleTimeout, AbsoluteTimeout: cfg.Sessions.AbsoluteTimeout, Now: now})
-	codes, err := totp.New(key, b.sessions, users, totp.Params{})
+		IdleTimeout: cfg.Sessions.IdleTimeout, AbsoluteTimeout: cfg.Sessions.AbsoluteTimeout, Now: now,
+		SecondFactorAlways: cfg.TwoFactor.Enroll == config.EnrollRequired})
+	codes, err := totp.New(key, b.sessions, store, totp.Params{})
 	if err != nil {
 		b.close()
 		return nil, err
@@ -77,8 +80,9 @@ func newBrowser(cfg *config.Config, users accounts.Store, key []byte, now func()
 func (b *browser) portal(cfg *config.Config, s *Server, key []byte, g *gateway.Gateway) *portal.Portal {
 	return portal.New(portal.Config{
 		Prefix: cfg.Portal.Path, Title: cfg.Portal.Title, Engine: s.engine,
-		Route:    &policy.Route{Name: portal.RouteName, Accept: []authgate.Method{authgate.MethodBasic, authgate.MethodTOTP}, Verbose: cfg.Portal.Detail == config.DetailVerbose},
-		Accounts: s.store, Sessions: b.sessions, SessionVerifier: b.verifier, TwoStep: b.twoStep,
+		Route: &policy.Route{Name: portal.RouteName, Accept: []authgate.Method{authgate.MethodBasic, authgate.MethodTOTP},
+			FirstFactor: true, Verbose: cfg.Portal.Detail == config.DetailVerbose},
+		Accounts: s.store, Users: s.users, Sessions: b.sessions, SessionVerifier: b.verifier, TwoStep: b.twoStep,
 		Sealer: totp.NewSealer(key), Key: key, Issuer: cfg.TwoFactor.Issuer,
 		EnrollRequired: cfg.TwoFactor.Enroll == config.EnrollRequired, RecoveryCodes: cfg.TwoFactor.RecoveryCodes,
 		AllowedHosts: cfg.Portal.AllowedHosts, CookieName: cfg.Portal.CookieName, SecureCookies: cfg.Portal.SecureCookies,

@@ -130,7 +130,11 @@ func TestPortalSignInEnrollAndTwoStep(t *testing.T) {
 		wantPage(t, b.get("/secure/report?q=1"), 303, "", "/.authgate/sign-in")
 	})
 
-	// A second sign-in: the user now has an app.
+	// A second sign-in, from another address (the first one has sent the
+	// harness's small address limit of wrong passwords and codes): the
+	// user now has an app.
+	b.from = "203.0.113.53"
+	h.advance(30 * time.Second) // the enrollment's code is used up, like any other
 	codePage := func(t *testing.T) string {
 		t.Helper()
 		wantPage(t, b.signIn(target, "carol", "Carol-Pass-1"), 303, "", "/.authgate/two-step?rd=")
@@ -157,6 +161,7 @@ func TestPortalSignInEnrollAndTwoStep(t *testing.T) {
 	})
 	t.Run("the right code opens the page; the same code again is refused as used", func(t *testing.T) {
 		code := codeAt(t, secret, h.now())
+		b.from = "203.0.113.54" // three wrong codes locked carol from .53 (pair limit 3)
 		p := b.post("/.authgate/two-step", b.form(codePage(t), "code", code))
 		wantPage(t, p, 303, "", target)
 		if s := b.get("/secure/report?q=1"); s.status != 200 {
@@ -167,6 +172,23 @@ func TestPortalSignInEnrollAndTwoStep(t *testing.T) {
 		q := other.post("/.authgate/two-step", other.form("/.authgate/two-step?rd="+url.QueryEscape(target), "code", code))
 		wantPage(t, q, 401, reason.CodeReused, "")
 		wantLogged(t, h, q.id, reason.CodeReused)
+	})
+	t.Run("with 2-step on, the password alone (Basic) is refused on every route", func(t *testing.T) {
+		resp, _ := h.do("GET", "/v/x", basic("carol", "Carol-Pass-1"))
+		if resp.StatusCode != 401 || resp.Header.Get("X-Authgate-Reason") != string(reason.SecondFactorRequired) {
+			t.Fatalf("%d %s", resp.StatusCode, resp.Header.Get("X-Authgate-Reason"))
+		}
+		wantLogged(t, h, resp.Header.Get("X-Request-Id"), reason.SecondFactorRequired)
+	})
+	t.Run("a locked source's sign-in page says when to try again, with Retry-After", func(t *testing.T) {
+		locked := newBrowser(t, h, "203.0.113.60")
+		for i := range 3 {
+			locked.signIn(target, "carol", "wrong-"+string(rune('a'+i)))
+		}
+		p := locked.signIn(target, "carol", "Carol-Pass-1")
+		if p.status != 429 || p.header.Get("Retry-After") == "" || !strings.Contains(p.body, "Try again in") {
+			t.Fatalf("%d retry-after %q:\n%.500s", p.status, p.header.Get("Retry-After"), p.body)
+		}
 	})
 	t.Run("an enrolled user's session without the code is refused second_factor_required to an API client", func(t *testing.T) {
 		other := newBrowser(t, h, "203.0.113.52")
@@ -280,4 +302,27 @@ func TestPortalSessionStoreDown(t *testing.T) {
 		t.Fatalf("%d %s retry-after %q", q.status, q.reason, q.header.Get("Retry-After"))
 	}
 	wantLogged(t, h, q.id, reason.SessionStoreUnavailable)
+
+	out := b.post("/.authgate/sign-out", b.form("/.authgate/sign-in"))
+	if out.status != 503 || out.reason != reason.SessionStoreUnavailable || strings.Contains(out.header.Get("Set-Cookie"), "authgate_session=;") {
+		t.Errorf("sign-out with the store down: %d %s, cookie %q; want 503 that keeps the cookie", out.status, out.reason, out.header.Get("Set-Cookie"))
+	}
+}
+
+// TestPortalEnrollRequired: with two_factor.enroll: required, a session that
+// skipped the enrollment page is not taken by any route.
+func TestPortalEnrollRequired(t *testing.T) {
+	h := newHarnessWith(t, "two_factor: {enroll: required}\n")
+	h.addUser("fay", "Fay-Pass-1")
+	b := newBrowser(t, h, "198.51.100.80")
+	wantPage(t, b.signIn("http://app.test/home", "fay", "Fay-Pass-1"), 303, "", "/.authgate/enroll?rd=")
+	p := b.api("/home")
+	if p.status != 401 || p.reason != reason.SecondFactorRequired {
+		t.Fatalf("a route without require_2fa took a session that skipped enrollment: %d %s", p.status, p.reason)
+	}
+	wantLogged(t, h, p.id, reason.SecondFactorRequired)
+	wantPage(t, b.get("/home"), 303, "", "/.authgate/two-step?rd=")
+	if q := b.get("/.authgate/sign-in?rd=" + url.QueryEscape("http://app.test/home")); q.status != 200 {
+		t.Errorf("the sign-in page sent a session without 2-step on: %d → %s", q.status, q.location)
+	}
 }

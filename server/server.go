@@ -41,6 +41,7 @@ type Server struct {
 	logger   *slog.Logger
 	now      func() time.Time
 	store    accounts.Store
+	users    authgate.UserStore // the store, then a users file read as it is
 	throttle *throttling
 	browser  *browser
 	recorder *signinlog.Recorder
@@ -99,7 +100,7 @@ func New(cfg *config.Config, opts Options) (_ *Server, err error) {
 	if err != nil {
 		return nil, err
 	}
-	if s.browser, err = newBrowser(cfg, s.store, key, opts.Now); err != nil {
+	if s.browser, err = newBrowser(cfg, s.store, s.users, key, opts.Now); err != nil {
 		return nil, err
 	}
 	defer func() {
@@ -107,6 +108,9 @@ func New(cfg *config.Config, opts Options) (_ *Server, err error) {
 			s.browser.close()
 		}
 	}()
+	if s.browser != nil && cfg.Sessions.Store == config.SessionsMemory && cfg.Store.Type == config.StorePostgres {
+		s.logger.Warn("sessions are kept in this gateway's memory while users are shared in PostgreSQL: behind a load balancer a browser signed in on one gateway is unknown to the others, and a 2-step code can be used once on each — set sessions: {store: redis}")
+	}
 	if s.browser != nil {
 		verifiers[authgate.MethodSession] = s.browser.verifier
 		verifiers[authgate.MethodTOTP] = s.browser.twoStep

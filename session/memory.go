@@ -141,6 +141,29 @@ func (m *Memory) Get(_ context.Context, id string) (Session, error) {
 	return e.s, nil
 }
 
+// Touch sets the LastSeen of the live session with id, or returns
+// ErrNotFound and changes nothing. A touched session counts as saved
+// recently, so a full store evicts it last.
+func (m *Memory) Touch(_ context.Context, id string, lastSeen time.Time) error {
+	now := m.now()
+	sh := m.sessionShard(id)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	el := sh.byID[id]
+	if el == nil {
+		return ErrNotFound
+	}
+	e := el.Value.(*memorySession)
+	if !now.Before(e.expires) {
+		sh.remove(el)
+		return ErrNotFound
+	}
+	e.s.LastSeen = lastSeen
+	e.s = normalize(e.s)
+	sh.lru.MoveToBack(el)
+	return nil
+}
+
 // Delete forgets the session with id, if any.
 func (m *Memory) Delete(_ context.Context, id string) error {
 	sh := m.sessionShard(id)

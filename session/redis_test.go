@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/authgate/authgate/session"
@@ -79,6 +80,7 @@ func TestRedisNotAnsweringIsAnErrorNotAnAnswer(t *testing.T) {
 				"Save":         func() error { return st.Save(ctx, s, time.Now().Add(time.Hour)) },
 				"Save expired": func() error { return st.Save(ctx, s, time.Now().Add(-time.Hour)) },
 				"Get":          func() error { _, err := st.Get(ctx, id); return err },
+				"Touch":        func() error { return st.Touch(ctx, id, time.Now()) },
 				"Delete":       func() error { return st.Delete(ctx, id) },
 				"DeleteUser":   func() error { _, err := st.DeleteUser(ctx, "alice"); return err },
 				"List":         func() error { _, err := st.List(ctx, "alice"); return err },
@@ -274,6 +276,50 @@ func TestRedisUnreadableRecordIsUnavailableNotNotFound(t *testing.T) {
 	c.Set(ctx, prefix+"s:"+id, "{not json", time.Minute)
 	if _, err := st.Get(ctx, id); !errors.Is(err, session.ErrUnavailable) {
 		t.Errorf("Get of an unreadable record: %v, want ErrUnavailable", err)
+	}
+	if err := st.Touch(ctx, id, sessiontest.T0); !errors.Is(err, session.ErrUnavailable) {
+		t.Errorf("Touch of an unreadable record: %v, want ErrUnavailable", err)
+	}
+	if got := c.Get(ctx, prefix+"s:"+id).Val(); got != "{not json" {
+		t.Errorf("Touch of an unreadable record wrote %q", got)
+	}
+}
+
+func TestRedisTouchKeepsTheTTLAndLeavesTheIndexAlone(t *testing.T) {
+	clock := sessiontest.NewClock()
+	st, c, prefix := newTestRedis(t, clock.Now)
+	ctx := context.Background()
+	t0 := sessiontest.T0
+	_, a, _ := session.NewToken()
+	_, b, _ := session.NewToken()
+	for id, expires := range map[string]time.Duration{a: 10 * time.Minute, b: time.Hour} {
+		if err := st.Save(ctx, session.Session{ID: id, User: "alice", CreatedAt: t0, LastSeen: t0}, t0.Add(expires)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	index := prefix + "u:alice"
+	before := c.ZRangeWithScores(ctx, index, 0, -1).Val()
+	indexTTL := c.PTTL(ctx, index).Val()
+	sessionTTL := c.PTTL(ctx, prefix+"s:"+a).Val()
+	record := c.Get(ctx, prefix+"s:"+a).Val()
+
+	clock.Set(5 * time.Minute)
+	if err := st.Touch(ctx, a, t0.Add(5*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if ttl := c.PTTL(ctx, prefix+"s:"+a).Val(); ttl > sessionTTL || ttl < sessionTTL-time.Second {
+		t.Errorf("PTTL of the session after Touch = %v, want the %v it had", ttl, sessionTTL)
+	}
+	if ttl := c.PTTL(ctx, index).Val(); ttl > indexTTL || ttl < indexTTL-time.Second {
+		t.Errorf("PTTL of the index after Touch = %v, want the %v it had", ttl, indexTTL)
+	}
+	if after := c.ZRangeWithScores(ctx, index, 0, -1).Val(); !cmp.Equal(before, after) {
+		t.Errorf("index after Touch = %v, want %v", after, before)
+	}
+	touched := c.Get(ctx, prefix+"s:"+a).Val()
+	want := strings.Replace(record, `"last_seen":"2030-01-02T03:04:05.678Z"`, `"last_seen":"2030-01-02T03:09:05.678Z"`, 1)
+	if touched == record || touched != want {
+		t.Errorf("record after Touch:\n%s\nwant only last_seen changed from\n%s", touched, record)
 	}
 }
 

@@ -51,6 +51,13 @@ type Store interface {
 	// Get returns the session with id, or ErrNotFound when the store has
 	// no live session with that id.
 	Get(ctx context.Context, id string) (Session, error)
+	// Touch records lastSeen as the LastSeen of the live session with id,
+	// changing nothing else: its other fields and its expiry stay. Unlike
+	// Save it never creates a session: when the store has no live session
+	// with id (never saved, deleted — perhaps by a sign-out racing the
+	// request — or expired) it returns ErrNotFound and writes nothing, so
+	// that a request in flight cannot bring back a session just ended.
+	Touch(ctx context.Context, id string, lastSeen time.Time) error
 	// Delete forgets the session with id. Deleting an unknown id is not an
 	// error.
 	Delete(ctx context.Context, id string) error

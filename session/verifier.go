@@ -21,6 +21,10 @@ type VerifierOptions struct {
 	// it again: a write per request would cost a Redis round trip each.
 	// Default: a tenth of IdleTimeout, at most a minute.
 	TouchEvery time.Duration
+	// SecondFactorAlways makes every session pass 2-step verification
+	// before any route takes it (two_factor.enroll: required), not only
+	// sessions of users who already have a second factor.
+	SecondFactorAlways bool
 }
 
 // Verifier checks the session cookie of a request: the token's form, the
@@ -68,10 +72,13 @@ func (v *Verifier) Verify(ctx context.Context, c authgate.Credential) (authgate.
 	if err != nil || vd.Reason != "" {
 		return vd, err
 	}
-	if u.Enrolled() && s.SecondFactorAt.IsZero() {
+	if s.SecondFactorAt.IsZero() && (u.Enrolled() || v.opts.SecondFactorAlways) {
+		detail := "the user has 2-step verification, and this session has not passed it yet"
+		if !u.Enrolled() {
+			detail = "every session must pass 2-step verification (two_factor.enroll: required), and this user has not set it up yet"
+		}
 		vd.Reason = reason.SecondFactorRequired
-		vd.Checks = append(vd.Checks, authgate.Check{Name: "session.2fa", Result: authgate.Fail, Reason: vd.Reason,
-			Detail: "the user has 2-step verification, and this session has not passed it yet"})
+		vd.Checks = append(vd.Checks, authgate.Check{Name: "session.2fa", Result: authgate.Fail, Reason: vd.Reason, Detail: detail})
 		return vd, nil
 	}
 	vd.Principal = authgate.Principal{Subject: u.Name, Method: authgate.MethodSession, Scopes: u.Scopes,
@@ -122,8 +129,13 @@ func (v *Verifier) Session(ctx context.Context, token string) (Session, authgate
 	vd.Checks = append(vd.Checks, authgate.Checkf("session.lookup", authgate.Pass, "session %s of %s, signed in %s, last used %s%s",
 		shortID(s.ID), s.User, authgate.Ago(now, s.CreatedAt), authgate.Ago(now, s.LastSeen), factors(s)))
 	if now.Sub(s.LastSeen) >= v.opts.TouchEvery {
+		// Touch, not Save: a sign-out that deleted the session since the
+		// Get above must not be undone by this write.
 		s.LastSeen = now
-		if err := v.store.Save(ctx, s, v.StoreUntil(s.CreatedAt)); err != nil {
+		switch err := v.store.Touch(ctx, s.ID, now); {
+		case errors.Is(err, ErrNotFound):
+			vd.Checks = append(vd.Checks, authgate.Checkf("session.touch", authgate.Info, "last use not recorded: the session was ended (signed out) while this request ran, and is not brought back"))
+		case err != nil:
 			vd.Checks = append(vd.Checks, authgate.Checkf("session.touch", authgate.Info, "last use not recorded: %v", err))
 		}
 	}
@@ -139,6 +151,8 @@ func revoked(s Session, u authgate.User) string {
 		return fmt.Sprintf("the password was changed at %s, after this session began at %s", stamp(u.PasswordChangedAt), stamp(s.CreatedAt))
 	case u.SessionsRevokedAt.After(s.CreatedAt):
 		return fmt.Sprintf("every session of %s was ended at %s (sign-out everywhere, or an admin), after this one began", u.Name, stamp(u.SessionsRevokedAt))
+	case u.MustChangePassword:
+		return "an admin asked for the password to be changed, so sessions made with it no longer count"
 	}
 	return ""
 }

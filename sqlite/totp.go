@@ -10,22 +10,37 @@ import (
 )
 
 // EnrollTOTP stores the user's sealed TOTP secret, enrolled now, and the
-// digests of its recovery codes, replacing any earlier enrollment and
-// codes. An empty secret, more than accounts.MaxRecoveryCodes codes, or a
-// digest that is empty, longer than 64 bytes or repeated wraps ErrInvalid;
-// an unknown user authgate.ErrNotFound. Then nothing changes.
+// digests of its recovery codes. A user already enrolled wraps
+// accounts.ErrState: the UPDATE itself checks that there is no secret
+// yet, inside the write transaction, so of two enrollments racing (two
+// sessions of the user, two gateways) exactly one succeeds and neither
+// replaces the other's secret. An empty secret, more than
+// accounts.MaxRecoveryCodes codes, or a digest that is empty, longer than
+// 64 bytes or repeated wraps ErrInvalid; an unknown user
+// authgate.ErrNotFound. Then nothing changes.
 func (s *Store) EnrollTOTP(ctx context.Context, name string, sealed []byte, recovery [][]byte) error {
 	if err := accounts.ValidEnrollment(name, sealed, recovery); err != nil {
 		return err
 	}
 	return s.write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE users SET totp_secret = ?, totp_enrolled_at = ? WHERE name = ?`,
+		res, err := tx.ExecContext(ctx, `UPDATE users SET totp_secret = ?, totp_enrolled_at = ? WHERE name = ? AND totp_secret IS NULL`,
 			sealed, nanos(s.now()), name)
 		if err != nil {
 			return err
 		}
-		if n, err := res.RowsAffected(); err != nil || n == 0 {
-			return errors.Join(err, unknownUser(name))
+		n, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			exists, err := userExists(ctx, tx, name)
+			if err != nil {
+				return err
+			}
+			if !exists {
+				return unknownUser(name)
+			}
+			return alreadyEnrolled(name)
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM recovery_codes WHERE user_name = ?`, name); err != nil {
 			return err
@@ -113,4 +128,11 @@ func (s *Store) RevokeSessions(ctx context.Context, name string) error {
 // notEnrolled is ResetTOTP's error for a user without a second factor.
 func notEnrolled(name string) error {
 	return fmt.Errorf("%w: user %q has no second factor enrolled, so there is nothing to reset; it enrolls at its next sign-in on a route that requires 2-step verification", accounts.ErrState, name)
+}
+
+// alreadyEnrolled is EnrollTOTP's error for a user who has a second
+// factor: replacing it would let whoever knows the password swap the
+// authenticator app of its owner.
+func alreadyEnrolled(name string) error {
+	return fmt.Errorf("%w: user %q already has 2-step verification enrolled, and enrolling again would replace its authenticator app and recovery codes, so nothing was changed; `authgate users reset-2fa %s` removes the old enrollment, and the next sign-in enrolls again", accounts.ErrState, name, name)
 }

@@ -46,6 +46,10 @@ type GuardOptions struct {
 	// OnLock is called once per account lock the Guard records; may be
 	// nil. Metrics count with it.
 	OnLock func()
+	// TurnWait is how long a password or code attempt waits while another
+	// attempt for the same user is being checked on this gateway, before
+	// it is refused as password_check_busy; DefaultTurnWait when zero.
+	TurnWait time.Duration
 }
 
 // Guard applies failure counters to authentication attempts: Check refuses
@@ -55,9 +59,10 @@ type GuardOptions struct {
 // user's counters. It turns counter states into catalogued reasons and
 // trace checks, and knows nothing of HTTP.
 type Guard struct {
-	l    Limiter
-	opts GuardOptions
-	log  *slog.Logger
+	l     Limiter
+	opts  GuardOptions
+	log   *slog.Logger
+	turns turns
 }
 
 // NewGuard returns a Guard counting with l.
@@ -65,6 +70,9 @@ func NewGuard(l Limiter, opts GuardOptions) *Guard {
 	g := &Guard{l: l, opts: opts, log: opts.Logger}
 	if g.log == nil {
 		g.log = slog.Default()
+	}
+	if g.opts.TurnWait <= 0 {
+		g.opts.TurnWait = DefaultTurnWait
 	}
 	return g
 }
@@ -75,6 +83,9 @@ type Outcome struct {
 	Reason     reason.Code
 	RetryAfter time.Duration
 	Checks     []authgate.Check
+	// Release ends the attempt's turn for its user (see Check); call it
+	// once the attempt has been counted. Never nil.
+	Release func()
 }
 
 // counter is one key an attempt counts against, with how to name it.
@@ -85,18 +96,47 @@ type counter struct {
 	rank int         // lower wins when several block
 }
 
-// counters lists the keys a attempt counts against.
+// counters lists the keys an attempt counts against, which depend on what
+// could be guessed:
+//
+//   - a password (Basic, the sign-in form): its user and (user, source)
+//     pair, the credential, the source address and /64;
+//   - a 2-step code: user and pair counters of their own — a right
+//     password must not clear the count of wrong codes — and the source;
+//   - an API key or a token, which no one guesses (256-bit keys, signed
+//     tokens): its credential only, so that a stale secret is slowed down
+//     without refusing the valid keys and tokens of everyone else behind
+//     the same address;
+//   - a session cookie: nothing.
 func (g *Guard) counters(a Attempt) []counter {
 	var cs []counter
-	if (a.Method == authgate.MethodBasic || a.Method == authgate.MethodTOTP) && a.User != "" {
+	guessable := false
+	switch a.Method {
+	case authgate.MethodBasic, authgate.MethodTOTP:
+		guessable = true
+		if a.User == "" {
+			break
+		}
 		user := storedName(a.User)
+		if a.Method == authgate.MethodTOTP {
+			// ":" is in no user name (RFC 7617 splits on it), so these
+			// never meet a password counter.
+			user = "2fa:" + user
+		}
 		cs = append(cs, counter{UserKey(user), "user", reason.AccountLocked, 0})
 		if k := PairKey(user, a.Source); !k.IsZero() {
 			cs = append(cs, counter{k, "pair", reason.AccountLockedFromSource, 1})
 		}
+	case authgate.MethodSession:
+		return nil
 	}
-	if k := CredentialKey(a.Fingerprint); !k.IsZero() {
-		cs = append(cs, counter{k, "credential", reason.TooManyFailuresCredential, 2})
+	if a.Method != authgate.MethodTOTP {
+		if k := CredentialKey(a.Fingerprint); !k.IsZero() {
+			cs = append(cs, counter{k, "credential", reason.TooManyFailuresCredential, 2})
+		}
+	}
+	if !guessable {
+		return cs
 	}
 	if k := AddressKey(a.Source); !k.IsZero() {
 		cs = append(cs, counter{k, "address", reason.TooManyFailures, 3})
@@ -133,11 +173,35 @@ func (g *Guard) exempt(a Attempt) (netip.Prefix, bool) {
 // is refused because one of its counters is over its limit or its account
 // is locked in the store. A limiter that cannot answer lets the attempt
 // through, with the trace saying so: failing closed would let anyone who
-// can slow Redis down lock everyone out.
+// can slow Redis down lock everyone out. A password or code attempt waits
+// for the turn of its user (see turns); the caller calls Release once the
+// attempt is counted, by Failed or Succeeded.
 func (g *Guard) Check(ctx context.Context, a Attempt, now time.Time) Outcome {
+	none := func() {}
 	if p, ok := g.exempt(a); ok {
-		return Outcome{Checks: []authgate.Check{authgate.Checkf("throttle", authgate.Skip, "source %s is in exempt network %s: failures are not counted", a.Source, p)}}
+		return Outcome{Release: none, Checks: []authgate.Check{authgate.Checkf("throttle", authgate.Skip, "source %s is in exempt network %s: failures are not counted", a.Source, p)}}
 	}
+	release := none
+	if (a.Method == authgate.MethodBasic || a.Method == authgate.MethodTOTP) && a.User != "" {
+		r, ok := g.turns.take(ctx, string(a.Method)+" "+storedName(a.User), g.opts.TurnWait)
+		if !ok {
+			return Outcome{Reason: reason.PasswordCheckBusy, RetryAfter: time.Second, Release: none, Checks: []authgate.Check{{
+				Name: "throttle.turn", Result: authgate.Fail, Reason: reason.PasswordCheckBusy,
+				Detail: fmt.Sprintf("other attempts for user %s kept this one waiting longer than %s; they are checked one at a time", quoteUser(a.User), g.opts.TurnWait)}}}
+		}
+		release = r
+	}
+	out := g.check(ctx, a, now)
+	out.Release = release
+	if out.Reason != "" {
+		release()
+		out.Release = none
+	}
+	return out
+}
+
+// check is Check once the attempt has its turn.
+func (g *Guard) check(ctx context.Context, a Attempt, now time.Time) Outcome {
 	u, known := g.user(ctx, a)
 	if known && u.Locked(now) {
 		c := authgate.Check{Name: "throttle.user", Result: authgate.Fail, Reason: reason.AccountLocked,
@@ -216,10 +280,14 @@ func (g *Guard) Failed(ctx context.Context, a Attempt, now time.Time) (time.Dura
 	if _, ok := g.exempt(a); ok {
 		return 0, nil
 	}
+	cs := g.counters(a)
+	if len(cs) == 0 {
+		return 0, nil
+	}
 	var delay time.Duration
 	var counted []string
 	var checks []authgate.Check
-	for _, c := range g.counters(a) {
+	for _, c := range cs {
 		s, err := g.l.Fail(ctx, c.key, now)
 		if err != nil {
 			g.logErr("fail", c.name, err)
@@ -251,10 +319,13 @@ func (g *Guard) Failed(ctx context.Context, a Attempt, now time.Time) (time.Dura
 
 // lock records the account lock the user counter just set.
 func (g *Guard) lock(ctx context.Context, a Attempt, s Status, now time.Time) authgate.Check {
-	pair := g.opts.Rules[KindPair]
-	cause := fmt.Sprintf("%d failed sign-ins within %s", s.Failures, g.opts.Rules[KindUser].Window)
-	if pair.Limit > 0 {
-		cause += fmt.Sprintf(" from at least %d sources (each source is locked after %d)", (s.Failures+pair.Limit-1)/pair.Limit, pair.Limit)
+	what := "failed sign-ins"
+	if a.Method == authgate.MethodTOTP {
+		what = "wrong 2-step codes"
+	}
+	cause := fmt.Sprintf("%d %s within %s", s.Failures, what, g.opts.Rules[KindUser].Window)
+	if per := g.opts.Rules.PerSource(); per > 0 {
+		cause += fmt.Sprintf(" from at least %d sources (one source can fail at most %d times in that window)", (s.Failures+per-1)/per, per)
 	}
 	detail := fmt.Sprintf("this failure locked the whole account until %s: %s", stamp(s.Until), cause)
 	if g.opts.Locker != nil {

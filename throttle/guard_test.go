@@ -20,7 +20,7 @@ import (
 // attempts: a pair locks after 3, the whole account after 7 (so after
 // failures from at least 3 sources), an address after 10.
 var guardRules = throttle.Rules{
-	throttle.KindPair:       {Limit: 3, Window: 15 * time.Minute, Lock: 15 * time.Minute, FreeFailures: 1, Delay: 500 * time.Millisecond, MaxDelay: time.Second},
+	throttle.KindPair:       {Limit: 3, Window: 15 * time.Minute, Lock: time.Hour, FreeFailures: 1, Delay: 500 * time.Millisecond, MaxDelay: time.Second},
 	throttle.KindUser:       {Limit: 7, Window: time.Hour, Lock: 30 * time.Minute},
 	throttle.KindAddress:    {Limit: 10, Window: 10 * time.Minute},
 	throttle.KindNetwork:    {Limit: 12, Window: 10 * time.Minute},
@@ -67,8 +67,12 @@ func (f *guardFixture) fail(t *testing.T, a throttle.Attempt) (time.Duration, []
 	return f.g.Failed(context.Background(), a, f.now)
 }
 
+// check runs Check and gives the attempt's turn back at once, as the
+// engine does once it has counted the attempt.
 func (f *guardFixture) check(a throttle.Attempt) throttle.Outcome {
-	return f.g.Check(context.Background(), a, f.now)
+	o := f.g.Check(context.Background(), a, f.now)
+	o.Release()
+	return o
 }
 
 // failingCheck returns the one check naming the outcome's reason.
@@ -105,8 +109,11 @@ func runGuardSuite(t *testing.T, newLimiter func(*testing.T) throttle.Limiter) {
 		{"a lock recorded in the store holds even when the counters forgot it", storeLockOutlivesCounters},
 		{"a success clears the user's counters but not the source's", successResetsUserOnly},
 		{"the same wrong credential is refused before it is checked once over its limit", credentialLimit},
-		{"one address over its limit is refused for every user and method", addressLimit},
+		{"one address over its limit is refused passwords for every user, not its valid keys and tokens", addressLimit},
 		{"an IPv6 source rotating addresses within its /64 meets the network limit", networkLimit},
+		{"API keys and tokens meet only their credential counter; sessions meet none", nonGuessable},
+		{"wrong 2-step codes have counters of their own that a right password does not clear", codeCounters},
+		{"attempts for one user wait for each other's turn", turnsSerialise},
 		{"failures past the free ones are delayed, doubling up to the cap", progressiveDelay},
 		{"a name that looks like a secret is digested before it is counted", secretLikeName},
 	} {
@@ -248,25 +255,72 @@ func addressLimit(t *testing.T, f *guardFixture) {
 	for i := range 10 {
 		f.fail(t, basicFrom("user"+string(rune('a'+i)), "192.0.2.50", "fp"+string(rune('a'+i))))
 	}
-	for _, a := range []throttle.Attempt{
-		basicFrom("alice", "192.0.2.50", "fp-alice"),
-		{Method: authgate.MethodBearer, Source: netip.MustParseAddr("192.0.2.50"), Fingerprint: "fp-token"},
-	} {
-		o := f.check(a)
-		if o.Reason != reason.TooManyFailures {
-			t.Errorf("%s from the address over its limit: %s, want too_many_failures", a.Method, o.Reason)
-			continue
+	o := f.check(basicFrom("alice", "192.0.2.50", "fp-alice"))
+	if o.Reason != reason.TooManyFailures {
+		t.Fatalf("a password from the address over its limit: %s, want too_many_failures", o.Reason)
+	}
+	failingCheck(t, o)
+	for _, m := range []authgate.Method{authgate.MethodBearer, authgate.MethodAPIKey, authgate.MethodSession} {
+		if o := f.check(throttle.Attempt{Method: m, Source: netip.MustParseAddr("192.0.2.50"), Fingerprint: "fp-" + string(m)}); o.Reason != "" {
+			t.Errorf("a %s from the address over its limit: %s, want let through (nothing to guess)", m, o.Reason)
 		}
-		failingCheck(t, o)
+	}
+}
+
+func nonGuessable(t *testing.T, f *guardFixture) {
+	key := throttle.Attempt{Method: authgate.MethodAPIKey, Source: netip.MustParseAddr("198.51.100.30"), Fingerprint: "fp-stale"}
+	_, checks := f.fail(t, key)
+	if !hasCheck(checks, "throttle.count", "credential 1/4") || hasCheck(checks, "throttle.count", "address") {
+		t.Errorf("a wrong API key counted %+v, want its credential only", checks)
+	}
+	sess := throttle.Attempt{Method: authgate.MethodSession, Source: netip.MustParseAddr("198.51.100.30"), Fingerprint: "fp-cookie"}
+	if _, checks := f.fail(t, sess); len(checks) != 0 {
+		t.Errorf("an ended session counted %+v, want nothing", checks)
+	}
+}
+
+func codeCounters(t *testing.T, f *guardFixture) {
+	code := throttle.Attempt{Method: authgate.MethodTOTP, User: "alice", Source: netip.MustParseAddr("203.0.113.40")}
+	f.fail(t, code)
+	f.fail(t, code)
+	f.g.Succeeded(context.Background(), basicFrom("alice", "203.0.113.40", "fp-right-password"))
+	_, checks := f.fail(t, code)
+	if !hasCheck(checks, "throttle.count", "user 3/7") || !hasCheck(checks, "throttle.count", "pair 3/3") {
+		t.Fatalf("after a right password the code counters say %+v, want 3 (not cleared)", checks)
+	}
+	if o := f.check(code); o.Reason != reason.AccountLockedFromSource {
+		t.Errorf("a fourth code from the source: %s, want account_locked_from_source", o.Reason)
+	}
+	if o := f.check(basicFrom("alice", "203.0.113.40", "fp-pw")); o.Reason != "" {
+		t.Errorf("a password from the same source: %s; the code counters must not block passwords", o.Reason)
+	}
+}
+
+func turnsSerialise(t *testing.T, f *guardFixture) {
+	a := basicFrom("alice", "203.0.113.41", "fp")
+	first := f.g.Check(context.Background(), a, f.now)
+	done := make(chan throttle.Outcome)
+	go func() { done <- f.g.Check(context.Background(), a, f.now) }()
+	select {
+	case o := <-done:
+		t.Fatalf("a second attempt did not wait for the first: %+v", o)
+	case <-time.After(50 * time.Millisecond):
+	}
+	f.g.Failed(context.Background(), a, f.now)
+	first.Release()
+	second := <-done
+	second.Release()
+	if second.Reason != "" || !hasCheck(second.Checks, "throttle", "no failure counter") {
+		t.Errorf("the second attempt after the first was counted: %+v", second)
 	}
 }
 
 func networkLimit(t *testing.T, f *guardFixture) {
 	for i := range 12 {
 		src := netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 7, 0, 0, 0, 0, 0, 0, 0, byte(i + 1)})
-		f.fail(t, throttle.Attempt{Method: authgate.MethodAPIKey, Source: src, Fingerprint: "fp" + src.String()})
+		f.fail(t, basicFrom("user"+string(rune('a'+i)), src.String(), "fp"+src.String()))
 	}
-	o := f.check(throttle.Attempt{Method: authgate.MethodAPIKey, Source: netip.MustParseAddr("2001:db8:0:7::ffff"), Fingerprint: "fp-fresh"})
+	o := f.check(basicFrom("alice", "2001:db8:0:7::ffff", "fp-fresh"))
 	if o.Reason != reason.TooManyFailures || !strings.Contains(failingCheck(t, o).Detail, "2001:db8:0:7::/64") {
 		t.Errorf("a fresh address in the same /64: %+v, want too_many_failures naming the network", o)
 	}

@@ -95,6 +95,25 @@ func knownKind(k Kind) bool {
 	return false
 }
 
+// PerSource is the most failures one source can add to a user counter
+// within the user rule's window: the pair counter lets at most its limit
+// through per lock (or, without a lock, per window). Zero when either rule
+// is missing. A user limit above it means only failures from several
+// sources lock an account; configuration refuses rules where it is not.
+func (rs Rules) PerSource() int {
+	pair, okP := rs[KindPair]
+	user, okU := rs[KindUser]
+	if !okP || !okU {
+		return 0
+	}
+	period := pair.Lock
+	if period <= 0 {
+		period = pair.Window
+	}
+	periods := int((user.Window + period - 1) / period)
+	return pair.Limit * periods
+}
+
 // Status is a key's state after Check or Fail.
 type Status struct {
 	// Failures is the number of failures in the window (after this one, for

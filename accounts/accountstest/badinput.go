@@ -104,6 +104,8 @@ func testBadInputChangesNothing(t *testing.T, e *env) {
 		{"enrolling with an empty recovery code digest", enroll("enrolled", newSecret, codes[1], []byte{}), accounts.ErrInvalid},
 		{"enrolling with a recovery code digest of 65 bytes", enroll("enrolled", newSecret, make([]byte, 65)), accounts.ErrInvalid},
 		{"enrolling with a repeated recovery code digest", enroll("enrolled", newSecret, codes[0], codes[1], codes[0]), accounts.ErrInvalid},
+		{"enrolling a user who is already enrolled", enroll("enrolled", newSecret, digests("new", 3)...), accounts.ErrState},
+		{"enrolling a user who is already enrolled, without codes", enroll("enrolled", newSecret), accounts.ErrState},
 		{"enrolling an unknown user", enroll("nobody", newSecret, codes[0]), authgate.ErrNotFound},
 		{"enrolling a user whose name is not UTF-8", enroll("a\xffb", newSecret), authgate.ErrNotFound},
 		{"resetting the second factor of a user who never enrolled", func() error { return s.ResetTOTP(ctx, "Aladdin") }, accounts.ErrState},

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -57,16 +59,31 @@ func testEnrollTOTP(t *testing.T, e *env) {
 	enroll := func(sealed []byte, codes [][]byte) func() error {
 		return func() error { return e.s.EnrollTOTP(e.ctx, "Aladdin", sealed, codes) }
 	}
+	resetOp := func() error { return e.s.ResetTOTP(e.ctx, "Aladdin") }
 	runUserSteps(t, e, "Aladdin", []userStep{
 		{"enrolling stores the secret and the codes as given, in their order", time.Minute + time.Nanosecond,
 			enroll(first, firstCodes), nil, enrolled(first, firstCodes)},
-		{"enrolling again replaces the secret, the time and every code", time.Minute,
+		{"enrolling again is refused and keeps the secret, the time and every code", time.Minute,
+			enroll(second, secondCodes), accounts.ErrState, nil},
+		{"enrolling again without codes is refused too", time.Minute,
+			enroll(second, nil), accounts.ErrState, nil},
+		{"a code of the refused enrollment does not work", time.Minute,
+			useCode(e, e.s, "Aladdin", secondCodes[0], false), nil, nil},
+		{"resetting", time.Minute, resetOp, nil, reset},
+		{"enrolling after a reset stores the new secret, time and codes", time.Minute,
 			enroll(second, secondCodes), nil, enrolled(second, secondCodes)},
-		{"a code of the replaced enrollment no longer works", time.Minute,
+		{"a code of the reset enrollment no longer works", time.Minute,
 			useCode(e, e.s, "Aladdin", firstCodes[1], false), nil, nil},
+		{"resetting again", time.Minute, resetOp, nil, reset},
 		{"enrolling without recovery codes leaves none", time.Minute,
 			enroll(first, nil), nil, enrolled(first, nil)},
 	})
+
+	// The refusal says how to enroll anew.
+	if err := e.s.EnrollTOTP(e.ctx, "Aladdin", second, secondCodes); !errors.Is(err, accounts.ErrState) ||
+		!strings.Contains(err.Error(), "authgate users reset-2fa Aladdin") {
+		t.Errorf("enrolling an enrolled user: error %q, want ErrState naming `authgate users reset-2fa Aladdin`", err)
+	}
 
 	// The store keeps its own copy of what it was given.
 	first[1] = 'X'
@@ -75,6 +92,53 @@ func testEnrollTOTP(t *testing.T, e *env) {
 	}
 	if diff := cmp.Diff(bob, user(t, e.s, "bob"), options); diff != "" {
 		t.Errorf("enrolling Aladdin changed bob (-before +after):\n%s", diff)
+	}
+}
+
+// testConcurrentEnrollment races enrollments of one user, as two
+// password-only sessions of the user (its owner and whoever else knows the
+// password) or two gateways would: exactly one may succeed, and the secret
+// and codes stored are the winner's.
+func testConcurrentEnrollment(t *testing.T, e *env) {
+	handles := []accounts.Store{e.s, e.again()}
+	must(t, e.s.AddUser(e.ctx, "Aladdin", hash(t, "a"), nil))
+	const rounds, racers = 5, 6
+	for r := range rounds {
+		var wg sync.WaitGroup
+		errs := make([]error, racers)
+		start := make(chan struct{})
+		for i := range racers {
+			wg.Go(func() {
+				<-start
+				label := fmt.Sprintf("round %d racer %d", r, i)
+				errs[i] = handles[i%len(handles)].EnrollTOTP(e.ctx, "Aladdin", sealedSecret(label), digests(label, 3))
+			})
+		}
+		close(start)
+		wg.Wait()
+		winner := -1
+		for i, err := range errs {
+			switch {
+			case err == nil && winner >= 0:
+				t.Errorf("round %d: racers %d and %d both enrolled", r, winner, i)
+			case err == nil:
+				winner = i
+			case !errors.Is(err, accounts.ErrState):
+				t.Errorf("round %d: racer %d: %v, want nil or ErrState", r, i, err)
+			}
+		}
+		if winner < 0 {
+			t.Fatalf("round %d: none of %d racers enrolled: %v", r, racers, errors.Join(errs...))
+		}
+		label := fmt.Sprintf("round %d racer %d", r, winner)
+		for h, s := range handles {
+			must(t, s.Refresh(e.ctx))
+			got := user(t, s, "Aladdin")
+			if !bytes.Equal(got.TOTPSecret, sealedSecret(label)) || !slices.EqualFunc(got.RecoveryCodes, digests(label, 3), bytes.Equal) {
+				t.Fatalf("round %d: handle %d holds secret %q and %d codes, want the winner's (%s)", r, h, got.TOTPSecret, len(got.RecoveryCodes), label)
+			}
+		}
+		must(t, handles[r%len(handles)].ResetTOTP(e.ctx, "Aladdin"))
 	}
 }
 

@@ -66,16 +66,29 @@ from that address.`,
 		if err := st.RequirePasswordChange(context.Background(), args[0]); err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stdout, "user %s must change its password; set the new one with 'authgate users set-password %s'\n", args[0], args[0])
+		// A password an admin distrusts ends the sessions made with it.
+		if err := st.RevokeSessions(context.Background(), args[0]); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "user %s must change its password, and its sessions ended; set the new one with 'authgate users set-password %s'\n", args[0], args[0])
 		return nil
 	})
 
 	reset2fa := &cobra.Command{Use: "reset-2fa NAME", Short: "Remove a user's authenticator app and recovery codes; the next sign-in enrolls again", Args: cobra.ExactArgs(1)}
 	withStore(reset2fa, func(_ *config.Config, st accounts.Store, args []string) error {
-		if err := st.ResetTOTP(context.Background(), args[0]); err != nil {
-			return err
+		// Sessions end first: a session that passed only the password
+		// must not become a full one between the two writes.
+		u, err := st.User(context.Background(), args[0])
+		if err != nil {
+			return accounts.UnknownUser(args[0])
+		}
+		if !u.Enrolled() {
+			return fmt.Errorf("%w: user %q has no second factor enrolled, so there is nothing to reset; nothing was changed", accounts.ErrState, args[0])
 		}
 		if err := st.RevokeSessions(context.Background(), args[0]); err != nil {
+			return err
+		}
+		if err := st.ResetTOTP(context.Background(), args[0]); err != nil {
 			return err
 		}
 		fmt.Fprintf(e.stdout, "2-step verification of %s removed and its sessions ended; it sets up a new app at its next sign-in\n", args[0])

@@ -138,7 +138,10 @@ func (v *Verifier) Verify(ctx context.Context, c authgate.Credential) (authgate.
 		vd.Checks = make([]authgate.Check, 0, 5)
 		vd.Checks = append(vd.Checks, authgate.Check{Name: "password.user", Result: authgate.Pass,
 			Detail: "user exists; password last changed " + day(u.PasswordChangedAt)})
-		if h, ok := v.cache.get(id); ok && h == u.PasswordHash {
+		// A disabled user is always hashed: answering a remembered right
+		// password fast would tell it apart from a wrong one, which the
+		// masked answer hides.
+		if h, ok := v.cache.get(id); ok && h == u.PasswordHash && !u.Disabled() {
 			vd.Checks = append(vd.Checks, authgate.Check{Name: "password.cache", Result: authgate.Pass,
 				Detail: "verified earlier with the current hash; not hashed again"})
 			return v.allow(vd, u), nil
@@ -222,7 +225,7 @@ func (v *Verifier) allow(vd authgate.Verdict, u authgate.User) authgate.Verdict 
 		return vd
 	}
 	vd.Checks = append(vd.Checks, authgate.Check{Name: "account.state", Result: authgate.Pass, Detail: "active"})
-	vd.Principal = authgate.Principal{Subject: u.Name, Method: authgate.MethodBasic, Scopes: u.Scopes}
+	vd.Principal = authgate.Principal{Subject: u.Name, Method: authgate.MethodBasic, Scopes: u.Scopes, Enrolled: u.Enrolled()}
 	return vd
 }
 

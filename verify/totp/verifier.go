@@ -103,6 +103,15 @@ func (v *Verifier) Verify(ctx context.Context, user authgate.User, code string, 
 		if why == reason.CodeClockSkew {
 			vd.ClockSkew = m.Skew()
 		}
+		if m.Found && m.Offset > 0 {
+			// A code of a later step has been typed and the answer says
+			// so (clock skew): burn that step, so that no one who learns
+			// the code from this answer can use it when its time comes.
+			if _, err := v.replay.UseCode(ctx, user.Name, m.Step, m.ValidUntil); err == nil {
+				vd.Checks = append(vd.Checks, authgate.Checkf("totp.replay", authgate.Info,
+					"the code of step %d is now used up, so it will not work when that step comes", m.Step))
+			}
+		}
 		return deny(vd, why, authgate.Check{Name: "totp.code", Detail: m.Detail()}), nil
 	}
 	vd.Checks = append(vd.Checks, authgate.Check{Name: "totp.code", Result: authgate.Pass, Detail: m.Detail()})

@@ -151,7 +151,7 @@ func TestVerify(t *testing.T) {
 			mentions: []string{"2 steps back", "60 s earlier", "stopped being accepted 17 seconds ago", "typed too slowly"}},
 		{name: "the code of 6 steps ahead → code_clock_skew of +180 s: the device clock is 3 minutes fast",
 			code:     func(t testing.TB, f *fixture) string { return f.code(t, 6) },
-			want:     outcome{Reason: reason.CodeClockSkew, ClockSkew: 180 * time.Second, Trace: trace("totp.code:fail")},
+			want:     outcome{Reason: reason.CodeClockSkew, ClockSkew: 180 * time.Second, Trace: trace("totp.replay:info", "totp.code:fail")},
 			mentions: []string{"the code of 180 s later matches", "the device clock is about 3 minutes fast"}},
 		{name: "the code of 8 steps back → code_clock_skew of -240 s: the device clock is 4 minutes slow",
 			code:     func(t testing.TB, f *fixture) string { return f.code(t, -8) },
@@ -159,7 +159,7 @@ func TestVerify(t *testing.T) {
 			mentions: []string{"240 s earlier", "about 4 minutes slow"}},
 		{name: "the code of one step ahead → code_clock_skew of +30 s",
 			code:     func(t testing.TB, f *fixture) string { return f.code(t, 1) },
-			want:     outcome{Reason: reason.CodeClockSkew, ClockSkew: 30 * time.Second, Trace: trace("totp.code:fail")},
+			want:     outcome{Reason: reason.CodeClockSkew, ClockSkew: 30 * time.Second, Trace: trace("totp.replay:info", "totp.code:fail")},
 			mentions: []string{"about 30 seconds fast"}},
 		{name: "the code of 21 steps ahead → code_wrong, trace names the window searched",
 			code:     func(t testing.TB, f *fixture) string { return f.code(t, 21) },
@@ -460,5 +460,21 @@ func TestNewRefusesAShortKeyOrBadParams(t *testing.T) {
 	}
 	if _, err := totp.New(newGatewayKey(t), &replayCache{}, nil, totp.Params{Digits: 4}); err == nil {
 		t.Error("New accepted 4-digit codes")
+	}
+}
+
+// TestACodeRevealedAsSkewedIsBurned: the answer code_clock_skew tells
+// whoever typed a code of a later step that it is right; that step's code
+// must not work when its time comes.
+func TestACodeRevealedAsSkewedIsBurned(t *testing.T) {
+	f := newFixture(t)
+	ahead := f.code(t, 2)
+	vd, err := f.v.Verify(t.Context(), f.user, ahead, now)
+	if err != nil || vd.Reason != reason.CodeClockSkew {
+		t.Fatalf("a code 60 s ahead: %q, %v; want code_clock_skew", vd.Reason, err)
+	}
+	vd, err = f.v.Verify(t.Context(), f.user, ahead, now.Add(60*time.Second))
+	if err != nil || vd.Reason != reason.CodeReused {
+		t.Fatalf("the same code when its step came: %q, %v; want code_reused", vd.Reason, err)
 	}
 }
