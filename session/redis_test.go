@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/authgate/authgate/internal/redistest"
 	"github.com/authgate/authgate/session"
 	"github.com/authgate/authgate/session/sessiontest"
 )
@@ -32,16 +33,7 @@ func TestNewRedisRefusesAClientIgnoringDeadlines(t *testing.T) {
 }
 
 // closedAddr returns a loopback address nothing listens on.
-func closedAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
-}
+func closedAddr(t *testing.T) string { return redistest.ClosedAddr(t) }
 
 func TestRedisNotAnsweringIsAnErrorNotAnAnswer(t *testing.T) {
 	// A server that accepts and never answers: every call must give up at
