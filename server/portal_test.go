@@ -173,6 +173,14 @@ func TestPortalSignInEnrollAndTwoStep(t *testing.T) {
 		wantPage(t, q, 401, reason.CodeReused, "")
 		wantLogged(t, h, q.id, reason.CodeReused)
 	})
+	t.Run("metrics count the portal's decisions under route portal", func(t *testing.T) {
+		_, body := h.admin(t, "/metrics", adminToken)
+		for _, want := range []string{`method="totp",outcome="deny",reason="code_clock_skew",route="portal"`, `method="basic",outcome="allow",reason="",route="portal"`} {
+			if !strings.Contains(string(body), want) {
+				t.Errorf("/metrics lacks %s", want)
+			}
+		}
+	})
 	t.Run("with 2-step on, the password alone (Basic) is refused on every route", func(t *testing.T) {
 		resp, _ := h.do("GET", "/v/x", basic("carol", "Carol-Pass-1"))
 		if resp.StatusCode != 401 || resp.Header.Get("X-Authgate-Reason") != string(reason.SecondFactorRequired) {

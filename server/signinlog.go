@@ -15,6 +15,7 @@ import (
 	"github.com/authgate/authgate/admin"
 	"github.com/authgate/authgate/config"
 	"github.com/authgate/authgate/metrics"
+	"github.com/authgate/authgate/portal"
 	"github.com/authgate/authgate/signinlog"
 )
 
@@ -44,6 +45,9 @@ func openSignInLog(cfg *config.Config, recorder authgate.EventSink, logger *slog
 	routes := make([]string, len(cfg.Routes))
 	for i, r := range cfg.Routes {
 		routes[i] = r.Name
+	}
+	if acceptsSessions(cfg) {
+		routes = append(routes, portal.RouteName) // sign-ins on the portal's pages
 	}
 	if cfg.Log.Store == config.LogStoreNone {
 		logger.Warn("no durable sign-in log (log.store: none): decisions are kept in memory and in the log lines only")
