@@ -221,6 +221,11 @@ func (d *diagnosis) response(o Options) {
 			d.note("no_challenge", Fault, "The 401 carries no WWW-Authenticate challenge, which RFC 9110 §15.5.2 requires: a client cannot tell which scheme to use. This is a bug worth reporting to the server's owner.")
 		}
 		d.refusedCredentials(ri)
+		for _, c := range ri.Challenges {
+			if c.Is("AuthgateSession") {
+				d.note("browser_session", Info, "This route takes browser sessions from authgate's sign-in page ("+c.Param("sign_in")+"): open the URL in a browser to sign in there. Scripts need a credential from another challenge, or a route of their own that accepts an API key or a token.")
+			}
+		}
 	case 400:
 		d.tokenCauses()
 	case 403:

@@ -191,3 +191,23 @@ func codes(cs []doctor.Cause) string {
 }
 
 func noProxy(*http.Request) (*url.URL, error) { return nil, nil }
+
+// TestDoctorPointsScriptsAwayFromBrowserRoutes: a 401 from a route that
+// takes only portal sessions tells the person at the terminal where people
+// sign in, and that a script needs another route.
+func TestDoctorPointsScriptsAwayFromBrowserRoutes(t *testing.T) {
+	g := newGateway(t)
+	r, err := doctor.Check(context.Background(), doctor.Options{URL: g.base + "/home", Header: http.Header{"Host": {"app.test"}}, Now: g.now, Proxy: noProxy})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.TopCause().Code != reason.CredentialsMissing {
+		t.Fatalf("top cause %s, want credentials_missing", r.TopCause().Code)
+	}
+	for _, n := range r.Notes {
+		if n.ID == "browser_session" && strings.Contains(n.Text, "/.authgate/sign-in") {
+			return
+		}
+	}
+	t.Errorf("no note pointing at the sign-in page: %+v", r.Notes)
+}

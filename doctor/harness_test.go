@@ -79,6 +79,7 @@ routes:
   - {name: orders-aud, host: api.test, path: /orders, upstream: "{{UP}}", accept: [bearer], detail: verbose, policy: {audiences: [api://orders]}}
   - {name: office, host: api.test, path: /office, upstream: "{{UP}}", accept: [api_key], detail: verbose, policy: {networks: [10.0.0.0/8]}}
   - {name: dead, host: api.test, path: /dead, upstream: "http://127.0.0.1:1", accept: [api_key]}
+  - {name: app, host: app.test, path: /, upstream: "{{UP}}", accept: [session]}
 `
 
 func newGateway(t *testing.T) *gateway {
