@@ -78,6 +78,7 @@ func OpenAccounts(ctx context.Context, dsn string, opts AccountOptions) (*Accoun
 	if err != nil {
 		return nil, fmt.Errorf("postgres: invalid DSN: %s", parseProblem(err))
 	}
+	boundConnect(cfg)
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)

@@ -15,6 +15,7 @@ import (
 	"io/fs"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -62,6 +63,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*EventStore, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: invalid DSN: %s", parseProblem(err))
 	}
+	boundConnect(cfg)
 	if opts.MaxConns <= 0 {
 		opts.MaxConns = DefaultMaxConns
 	}
@@ -85,6 +87,18 @@ func Open(ctx context.Context, dsn string, opts Options) (*EventStore, error) {
 		return nil, fmt.Errorf("postgres: migrating: %w", err)
 	}
 	return s, nil
+}
+
+// DefaultConnectTimeout bounds one connection attempt when the DSN sets
+// no connect_timeout: the caller's context may be long, to let a first
+// start after an upgrade migrate a large log, but a server that does not
+// answer must still be an error within seconds.
+const DefaultConnectTimeout = 10 * time.Second
+
+func boundConnect(cfg *pgxpool.Config) {
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		cfg.ConnConfig.ConnectTimeout = DefaultConnectTimeout
+	}
 }
 
 // parseProblem returns what pgx found wrong with a DSN, without the DSN:

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -19,13 +20,29 @@ import (
 // the page's last row bound to the filter (signinlog.EncodeCursor), so a
 // cursor from another filter, or a garbled one, fails with
 // signinlog.ErrBadCursor.
+//
+// A filter on a field with postings (signinlog.FilterPosting) reads the
+// candidates from the postings of the newest segments and checks them
+// against the whole filter; any other walks events_time newest first.
 func (s *EventStore) Query(ctx context.Context, f signinlog.Filter, p signinlog.Page) ([]*authgate.Decision, string, error) {
-	q, args, err := pageQuery(f, p)
-	if err != nil {
-		return nil, "", err
+	var at *signinlog.Position
+	if p.Cursor != "" {
+		t, id, err := signinlog.DecodeCursor(f, p.Cursor)
+		if err != nil {
+			return nil, "", fmt.Errorf("postgres: %w", err)
+		}
+		at = &signinlog.Position{Time: t, ID: id}
 	}
 	size := p.Size()
-	events, keys, err := s.events(ctx, q, args...)
+	var events []*authgate.Decision
+	var keys []eventKey
+	var err error
+	if key, ok := signinlog.FilterPosting(f); ok {
+		events, keys, err = s.queryPosted(ctx, key, f, at, size+1)
+	} else {
+		q, args := pageQuery(f, at, size+1)
+		events, keys, err = s.events(ctx, q, args...)
+	}
 	if err != nil {
 		return nil, "", fmt.Errorf("postgres: querying events: %w", err)
 	}
@@ -35,42 +52,93 @@ func (s *EventStore) Query(ctx context.Context, f signinlog.Filter, p signinlog.
 	return events[:size], signinlog.EncodeCursor(f, keys[size-1].time, keys[size-1].id), nil
 }
 
-// pageQuery returns the SQL and arguments of one page of Query: one row
-// more than the page size, to know whether another page follows.
-//
-// A user filter matches the claimed name or, on other rows, the subject,
-// which have an index each. Written as one condition with OR, the planner
-// ORs the two indexes into a bitmap: it reads every row of the user in the
-// window, in table order, and sorts them, however small the page. So each
-// index gets its own branch of a UNION ALL that walks it newest first and
-// stops after a page, and the outer ORDER BY merges at most two pages. The
-// branches are disjoint: the subject branch requires claimed <> subject.
-func pageQuery(f signinlog.Filter, p signinlog.Page) (string, []any, error) {
+// pageQuery returns the SQL and arguments of the first n events matching
+// f before position at, walking events_time.
+func pageQuery(f signinlog.Filter, at *signinlog.Position, n int) (string, []any) {
 	var w where
-	others := f
-	others.User = ""
-	w.filter(others)
-	if p.Cursor != "" {
-		t, id, err := signinlog.DecodeCursor(f, p.Cursor)
-		if err != nil {
-			return "", nil, fmt.Errorf("postgres: %w", err)
+	w.filter(f, at)
+	return `SELECT id, time, decision FROM events` + w.sql() + fmt.Sprintf(` ORDER BY time DESC, id DESC LIMIT %d`, n), w.args
+}
+
+// queryPosted returns the first n events matching f before position at,
+// from the postings of key.
+func (s *EventStore) queryPosted(ctx context.Context, key signinlog.PostingKey, f signinlog.Filter, at *signinlog.Position, n int) ([]*authgate.Decision, []eventKey, error) {
+	spans, err := s.segments(ctx, f, at)
+	if err != nil {
+		return nil, nil, err
+	}
+	var w where
+	ids := w.param(nil) // the candidates, set per call
+	w.add("id = ANY(" + ids + ")")
+	w.filter(f, at)
+	check := `SELECT id, time FROM events` + w.sql() + fmt.Sprintf(` ORDER BY time DESC, id DESC LIMIT %d`, n)
+	found, err := signinlog.NewestInSegments(spans, n, func(segs []int64) ([]signinlog.Position, error) {
+		candidates, err := s.posted(ctx, key, segs)
+		if err != nil || len(candidates) == 0 {
+			return nil, err
 		}
-		w.add("(time, id) < (%s, %s)", t, id)
+		w.args[0] = candidates
+		rows, err := s.pool.Query(ctx, check, w.args...)
+		if err != nil {
+			return nil, err
+		}
+		var p signinlog.Position
+		var out []signinlog.Position
+		_, err = pgx.ForEachRow(rows, []any{&p.ID, &p.Time}, func() error {
+			out = append(out, p)
+			return nil
+		})
+		return out, err
+	})
+	if err != nil || len(found) == 0 {
+		return nil, nil, err
 	}
-	page := fmt.Sprintf(` ORDER BY time DESC, id DESC LIMIT %d`, p.Size()+1)
-	if f.User == "" {
-		return `SELECT id, time, decision FROM events` + w.sql() + page, w.args, nil
+	page := make([]int64, len(found))
+	for i, p := range found {
+		page[i] = p.ID
 	}
-	user := w.param(f.User)
-	branch := func(conds ...string) string {
-		conds = append(conds, w.conds...)
-		return `(SELECT id, time, decision FROM events WHERE ` + strings.Join(conds, " AND ") + page + `)`
+	return s.events(ctx, `SELECT id, time, decision FROM events WHERE id = ANY($1) ORDER BY time DESC, id DESC`, page)
+}
+
+// segments returns the segments that may hold events f lets through
+// before the cursor position at (nil for none).
+func (s *EventStore) segments(ctx context.Context, f signinlog.Filter, at *signinlog.Position) ([]signinlog.SegmentSpan, error) {
+	rows, err := s.pool.Query(ctx, `SELECT seg, min_time, max_time FROM event_segments`)
+	if err != nil {
+		return nil, err
 	}
-	// "subject <> claimed" repeats the WHERE of the partial index
-	// events_subject (migrations/0001_events.sql) so that it is used.
-	q := `SELECT id, time, decision FROM (` + branch("claimed = "+user) + ` UNION ALL ` +
-		branch("subject = "+user, "subject <> claimed") + `) AS by_user` + page
-	return q, w.args, nil
+	var sp signinlog.SegmentSpan
+	var spans []signinlog.SegmentSpan
+	_, err = pgx.ForEachRow(rows, []any{&sp.Seg, &sp.MinTime, &sp.MaxTime}, func() error {
+		if signinlog.SpanWithin(sp, f, at) {
+			spans = append(spans, sp)
+		}
+		return nil
+	})
+	return spans, err
+}
+
+// posted returns the ids that the postings of key list in segments segs
+// (in rows of key's own and in the packed rows of its bucket), each once.
+func (s *EventStore) posted(ctx context.Context, key signinlog.PostingKey, segs []int64) ([]int64, error) {
+	own, packed := key.Lookup()
+	// Two lookups of the key rather than one OR of both, which the planner
+	// turns into a bitmap scan that takes longer to plan than to run.
+	rows, err := s.pool.Query(ctx, `SELECT field, ids FROM event_postings WHERE seg = ANY($1) AND field = $2 AND value = $3
+		UNION ALL SELECT field, ids FROM event_postings WHERE seg = ANY($1) AND field = $4 AND value = $5`,
+		segs, own.Field, []byte(own.Value), packed.Field, []byte(packed.Value))
+	if err != nil {
+		return nil, err
+	}
+	var ids []int64
+	var field string
+	var b []byte
+	_, err = pgx.ForEachRow(rows, []any{&field, &b}, func() error {
+		ids = signinlog.PostedIDs(ids, key, field, b)
+		return nil
+	})
+	slices.Sort(ids)
+	return slices.Compact(ids), err
 }
 
 // Get returns the events with request id id, newest first.
@@ -84,33 +152,78 @@ func (s *EventStore) Get(ctx context.Context, requestID string) ([]*authgate.Dec
 }
 
 // Stats counts the events matching f grouped by by, largest group first
-// (ties by key).
+// (ties by key). A filter with postings counts its candidates, some
+// thousands at a time; any other is one aggregate over the window.
 func (s *EventStore) Stats(ctx context.Context, f signinlog.Filter, by signinlog.GroupBy) ([]signinlog.Count, error) {
 	key, err := groupColumn(by)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: counting events: %w", err)
 	}
+	counts := map[string]int64{}
+	count := func(w *where) error {
+		rows, err := s.pool.Query(ctx, `SELECT (`+key+`) AS k, count(*) AS n FROM events`+w.sql()+` GROUP BY k`, w.args...)
+		if err != nil {
+			return err
+		}
+		var k string
+		var n int64
+		_, err = pgx.ForEachRow(rows, []any{&k, &n}, func() error {
+			counts[k] += n
+			return nil
+		})
+		return err
+	}
 	var w where
-	w.filter(f)
-	// Keys collate as bytes ("C"), as SQLite's do, so that ties come in
-	// the same order whatever the database's collation.
-	rows, err := s.pool.Query(ctx, `SELECT (`+key+`) COLLATE "C" AS k, count(*) AS n FROM events`+w.sql()+
-		` GROUP BY k ORDER BY n DESC, k`, w.args...)
+	if post, ok := signinlog.FilterPosting(f); ok {
+		w.add("id = ANY(" + w.param(nil) + ")")
+		w.filter(f, nil)
+		err = s.eachPosted(ctx, post, f, func(ids []int64) error {
+			w.args[0] = ids
+			return count(&w)
+		})
+	} else {
+		w.filter(f, nil)
+		err = count(&w)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("postgres: counting events: %w", err)
 	}
-	out := []signinlog.Count{}
-	var k string
-	var n int64
-	_, err = pgx.ForEachRow(rows, []any{&k, &n}, func() error {
-		out = append(out, signinlog.Count{Key: k, Count: n})
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("postgres: counting events: %w", err)
-	}
-	return out, nil
+	// Keys sorted as bytes, as SQLite's are, whatever the database's
+	// collation.
+	return signinlog.SortCounts(counts), nil
 }
+
+// eachPosted calls fn with every id, up to candidateChunk at a time, that
+// the postings of key list in the segments f's window covers.
+func (s *EventStore) eachPosted(ctx context.Context, key signinlog.PostingKey, f signinlog.Filter, fn func(ids []int64) error) error {
+	spans, err := s.segments(ctx, f, nil)
+	if err != nil {
+		return err
+	}
+	for len(spans) > 0 {
+		chunk := spans[:min(len(spans), 256)]
+		spans = spans[len(chunk):]
+		segs := make([]int64, len(chunk))
+		for i, sp := range chunk {
+			segs[i] = sp.Seg
+		}
+		ids, err := s.posted(ctx, key, segs)
+		if err != nil {
+			return err
+		}
+		for len(ids) > 0 {
+			n := min(len(ids), candidateChunk)
+			if err := fn(ids[:n]); err != nil {
+				return err
+			}
+			ids = ids[n:]
+		}
+	}
+	return nil
+}
+
+// candidateChunk is how many posted ids one statement checks.
+const candidateChunk = 10000
 
 // SkewStats returns how many events of issuer iss since since carried a
 // clock skew, and their mean skew (rounded to the nanosecond).
@@ -192,31 +305,24 @@ func (w *where) sql() string {
 	return " WHERE " + strings.Join(w.conds, " AND ")
 }
 
-// filter adds the conditions of f.
-func (w *where) filter(f signinlog.Filter) {
+// filter adds the conditions of f, and of the cursor position at when not
+// nil.
+func (w *where) filter(f signinlog.Filter, at *signinlog.Position) {
 	eq := func(col, v string) {
 		if v != "" {
 			w.add(col+" = %s", v)
 		}
 	}
-	// Conditions after "AND" repeat the WHERE of partial indexes
-	// (migrations/0001_events.sql) so that the planner uses them.
 	if f.User != "" {
-		w.add("(claimed = %s OR (subject = %[1]s AND subject <> claimed))", f.User)
+		w.add("(claimed = %s OR subject = %[1]s)", f.User)
 	}
-	if f.KeyID != "" {
-		w.add("key_id = %s AND key_id <> ''", f.KeyID)
-	}
+	eq("key_id", f.KeyID)
 	eq("route", f.Route)
 	eq("method", string(f.Method))
-	if f.Reason != "" {
-		w.add("reason = %s AND reason <> ''", string(f.Reason))
-	}
+	eq("reason", string(f.Reason))
 	eq("outcome", f.Outcome)
 	eq("request_id", f.RequestID)
-	if f.Fingerprint != "" {
-		w.add("fingerprint = %s AND fingerprint <> ''", f.Fingerprint)
-	}
+	eq("fingerprint", f.Fingerprint)
 	if f.Network.IsValid() {
 		lo, hi, exceptIPv4 := signinlog.AddressRange(f.Network)
 		w.add("source_ip BETWEEN %s AND %s", lo[:], hi[:])
@@ -230,6 +336,9 @@ func (w *where) filter(f signinlog.Filter) {
 	}
 	if !f.Until.IsZero() {
 		w.add("time < %s", signinlog.UnixNanos(f.Until))
+	}
+	if at != nil {
+		w.add("(time, id) < (%s, %s)", at.Time, at.ID)
 	}
 }
 

@@ -53,7 +53,9 @@ func openSignInLog(cfg *config.Config, recorder authgate.EventSink, logger *slog
 		logger.Warn("no durable sign-in log (log.store: none): decisions are kept in memory and in the log lines only")
 		return &signInLog{metrics: metrics.New(routes, recorder)}, nil
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	// Long enough for a first start after an upgrade to migrate a large
+	// log (about 10 s per million events); connecting is bounded apart.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()
 	events, err := OpenEventStore(ctx, cfg)
 	if err != nil {

@@ -11,7 +11,7 @@ const checkpointInterval = 100 * time.Millisecond
 
 // backstopCheckpoint is the WAL size, in pages, at which the writer
 // checkpoints by itself, should the background checkpointer fall behind
-// (16 KiB pages: 256 MiB).
+// (4 KiB pages: 64 MiB).
 const backstopCheckpoint = 16384
 
 // checkpointer copies the WAL back into the database file on a connection

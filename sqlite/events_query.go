@@ -17,17 +17,32 @@ import (
 // order, descending), one page at a time. The cursor is the (time, id) of
 // the page's last row with a checksum over it and the filter, so a cursor
 // from another filter, or a garbled one, fails with signinlog.ErrBadCursor.
+//
+// A filter on a field with postings (signinlog.FilterPosting) reads the
+// candidates from the postings of the newest segments and checks them
+// against the whole filter; any other walks events_time newest first.
 func (s *EventStore) Query(ctx context.Context, f signinlog.Filter, p signinlog.Page) ([]*authgate.Decision, string, error) {
-	q, args, err := pageQuery(f, p)
-	if err != nil {
-		return nil, "", err
+	var at *signinlog.Position
+	if p.Cursor != "" {
+		t, id, err := signinlog.DecodeCursor(f, p.Cursor)
+		if err != nil {
+			return nil, "", fmt.Errorf("sqlite: %w", err)
+		}
+		at = &signinlog.Position{Time: t, ID: id}
 	}
 	size := p.Size()
-	rows, err := s.r.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, "", fmt.Errorf("sqlite: querying events: %w", err)
+	var events []*authgate.Decision
+	var last []eventKey
+	var err error
+	if key, ok := signinlog.FilterPosting(f); ok {
+		events, last, err = s.queryPosted(ctx, key, f, at, size+1)
+	} else {
+		q, args := pageQuery(f, at, size+1)
+		var rows *sql.Rows
+		if rows, err = s.r.QueryContext(ctx, q, args...); err == nil {
+			events, last, err = scanEvents(rows)
+		}
 	}
-	events, last, err := scanEvents(rows)
 	if err != nil {
 		return nil, "", fmt.Errorf("sqlite: querying events: %w", err)
 	}
@@ -38,20 +53,66 @@ func (s *EventStore) Query(ctx context.Context, f signinlog.Filter, p signinlog.
 	return events, signinlog.EncodeCursor(f, last[size-1].time, last[size-1].id), nil
 }
 
-// pageQuery returns the SQL and arguments of one page of Query: one row
-// more than the page size, to know whether another page follows.
-func pageQuery(f signinlog.Filter, p signinlog.Page) (string, []any, error) {
-	where, args := eventWhere(f)
-	if p.Cursor != "" {
-		t, id, err := signinlog.DecodeCursor(f, p.Cursor)
-		if err != nil {
-			return "", nil, fmt.Errorf("sqlite: %w", err)
-		}
-		where = append(where, "(time, id) < (?, ?)")
-		args = append(args, t, id)
-	}
+// pageQuery returns the SQL and arguments of the first n events matching
+// f before position at, walking events_time.
+func pageQuery(f signinlog.Filter, at *signinlog.Position, n int) (string, []any) {
+	where, args := eventWhere(f, at)
 	q := `SELECT id, time, decision FROM events` + joinWhere(where) + ` ORDER BY time DESC, id DESC LIMIT ?`
-	return q, append(args, p.Size()+1), nil
+	return q, append(args, n)
+}
+
+// queryPosted returns the first n events matching f before position at,
+// from the postings of key.
+func (s *EventStore) queryPosted(ctx context.Context, key signinlog.PostingKey, f signinlog.Filter, at *signinlog.Position, n int) ([]*authgate.Decision, []eventKey, error) {
+	spans, err := s.segments(ctx, f, at)
+	if err != nil {
+		return nil, nil, err
+	}
+	where, whereArgs := eventWhere(f, at)
+	found, err := signinlog.NewestInSegments(spans, n, func(segs []int64) ([]signinlog.Position, error) {
+		ids, err := s.posted(ctx, key, segs)
+		if err != nil {
+			return nil, err
+		}
+		var out []signinlog.Position
+		for len(ids) > 0 {
+			chunk := ids[:min(len(ids), candidateChunk)]
+			ids = ids[len(chunk):]
+			in, args := idsIn(chunk, nil)
+			args = append(append(args, whereArgs...), n)
+			rows, err := s.r.QueryContext(ctx, `SELECT id, time FROM events`+joinWhere(append([]string{in}, where...))+
+				` ORDER BY time DESC, id DESC LIMIT ?`, args...)
+			if err != nil {
+				return nil, err
+			}
+			for rows.Next() {
+				var p signinlog.Position
+				if err := rows.Scan(&p.ID, &p.Time); err != nil {
+					rows.Close()
+					return nil, err
+				}
+				out = append(out, p)
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
+	})
+	if err != nil || len(found) == 0 {
+		return nil, nil, err
+	}
+	ids := make([]int64, len(found))
+	for i, p := range found {
+		ids[i] = p.ID
+	}
+	in, args := idsIn(ids, nil)
+	rows, err := s.r.QueryContext(ctx, `SELECT id, time, decision FROM events WHERE `+in+` ORDER BY time DESC, id DESC`, args...)
+	if err != nil {
+		return nil, nil, err
+	}
+	return scanEvents(rows)
 }
 
 // Get returns the events with request id id, newest first.
@@ -69,31 +130,73 @@ func (s *EventStore) Get(ctx context.Context, requestID string) ([]*authgate.Dec
 }
 
 // Stats counts the events matching f grouped by by, largest group first
-// (ties by key).
+// (ties by key). A filter with postings counts its candidates, a few
+// hundred at a time; any other is one aggregate over the window.
 func (s *EventStore) Stats(ctx context.Context, f signinlog.Filter, by signinlog.GroupBy) ([]signinlog.Count, error) {
 	key, err := groupColumn(by)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: counting events: %w", err)
 	}
-	where, args := eventWhere(f)
-	rows, err := s.r.QueryContext(ctx, `SELECT `+key+` AS k, COUNT(*) AS n FROM events`+joinWhere(where)+
-		` GROUP BY k ORDER BY n DESC, k`, args...)
+	where, args := eventWhere(f, nil)
+	counts := map[string]int64{}
+	count := func(where []string, args []any) error {
+		rows, err := s.r.QueryContext(ctx, `SELECT `+key+` AS k, COUNT(*) AS n FROM events`+joinWhere(where)+
+			` GROUP BY k`, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var k string
+			var n int64
+			if err := rows.Scan(&k, &n); err != nil {
+				return err
+			}
+			counts[k] += n
+		}
+		return rows.Err()
+	}
+	if post, ok := signinlog.FilterPosting(f); ok {
+		err = s.eachPosted(ctx, post, f, func(ids []int64) error {
+			in, inArgs := idsIn(ids, nil)
+			return count(append([]string{in}, where...), append(inArgs, args...))
+		})
+	} else {
+		err = count(where, args)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: counting events: %w", err)
 	}
-	defer rows.Close()
-	out := []signinlog.Count{}
-	for rows.Next() {
-		var c signinlog.Count
-		if err := rows.Scan(&c.Key, &c.Count); err != nil {
-			return nil, fmt.Errorf("sqlite: counting events: %w", err)
+	return signinlog.SortCounts(counts), nil
+}
+
+// eachPosted calls fn with every id, candidateChunk at a time, that the
+// postings of key list in the segments f's window covers.
+func (s *EventStore) eachPosted(ctx context.Context, key signinlog.PostingKey, f signinlog.Filter, fn func(ids []int64) error) error {
+	spans, err := s.segments(ctx, f, nil)
+	if err != nil {
+		return err
+	}
+	for len(spans) > 0 {
+		chunk := spans[:min(len(spans), 256)]
+		spans = spans[len(chunk):]
+		segs := make([]int64, len(chunk))
+		for i, sp := range chunk {
+			segs[i] = sp.Seg
 		}
-		out = append(out, c)
+		ids, err := s.posted(ctx, key, segs)
+		if err != nil {
+			return err
+		}
+		for len(ids) > 0 {
+			n := min(len(ids), candidateChunk)
+			if err := fn(ids[:n]); err != nil {
+				return err
+			}
+			ids = ids[n:]
+		}
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: counting events: %w", err)
-	}
-	return out, nil
+	return nil
 }
 
 // SkewStats returns how many events of issuer iss since since carried a
@@ -122,36 +225,26 @@ func groupColumn(by signinlog.GroupBy) (string, error) {
 	return "", fmt.Errorf("unknown grouping %q", by)
 }
 
-// eventWhere turns f into SQL conditions and their arguments.
-func eventWhere(f signinlog.Filter) (where []string, args []any) {
+// eventWhere turns f, and the cursor position at when not nil, into SQL
+// conditions and their arguments.
+func eventWhere(f signinlog.Filter, at *signinlog.Position) (where []string, args []any) {
 	eq := func(col, v string) {
 		if v != "" {
 			where = append(where, col+" = ?")
 			args = append(args, v)
 		}
 	}
-	// Conditions after "AND" repeat the WHERE of partial indexes
-	// (eventmigrations/0001_events.sql) so that they are used.
 	if f.User != "" {
-		where = append(where, "(claimed = ? OR (subject = ? AND subject <> claimed))")
+		where = append(where, "(claimed = ? OR subject = ?)")
 		args = append(args, f.User, f.User)
 	}
-	if f.KeyID != "" {
-		where = append(where, "key_id = ? AND key_id <> ''")
-		args = append(args, f.KeyID)
-	}
+	eq("key_id", f.KeyID)
 	eq("route", f.Route)
 	eq("method", string(f.Method))
-	if f.Reason != "" {
-		where = append(where, "reason = ? AND reason <> ''")
-		args = append(args, string(f.Reason))
-	}
+	eq("reason", string(f.Reason))
 	eq("outcome", f.Outcome)
 	eq("request_id", f.RequestID)
-	if f.Fingerprint != "" {
-		where = append(where, "fingerprint = ? AND fingerprint <> ''")
-		args = append(args, f.Fingerprint)
-	}
+	eq("fingerprint", f.Fingerprint)
 	if f.Network.IsValid() {
 		lo, hi, exceptIPv4 := signinlog.AddressRange(f.Network)
 		where = append(where, "source_ip BETWEEN ? AND ?")
@@ -169,6 +262,10 @@ func eventWhere(f signinlog.Filter) (where []string, args []any) {
 	if !f.Until.IsZero() {
 		where = append(where, "time < ?")
 		args = append(args, signinlog.UnixNanos(f.Until))
+	}
+	if at != nil {
+		where = append(where, "(time, id) < (?, ?)")
+		args = append(args, at.Time, at.ID)
 	}
 	return where, args
 }

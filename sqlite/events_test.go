@@ -62,7 +62,7 @@ func TestEventMigrationsAreAppliedOnceAndRecorded(t *testing.T) {
 		rows.Scan(&n)
 		names = append(names, n)
 	}
-	if diff := cmp.Diff([]string{"eventmigrations/0001_events.sql"}, names); diff != "" {
+	if diff := cmp.Diff([]string{"eventmigrations/0001_events.sql", "eventmigrations/0002_postings.sql"}, names); diff != "" {
 		t.Errorf("recorded migrations (-want +got):\n%s", diff)
 	}
 	var mode string

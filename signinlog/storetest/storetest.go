@@ -63,6 +63,8 @@ func Run(t *testing.T, open func(t *testing.T) signinlog.Store) {
 		{"a batch is written entirely or not at all", testWriteAllOrNothing},
 		{"writers and readers run at the same time", testConcurrent},
 		{"hostile text from a client (NUL, invalid UTF-8, escapes) is stored and found", testHostileText},
+		{"filters find the same events over many segments, large and small batches, late and future events", testManyBatches},
+		{"events of the same time in segments far apart come newest inserted first", testTiesAcrossSegments},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
