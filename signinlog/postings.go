@@ -397,3 +397,29 @@ func (p *Postings) Reset() {
 	}
 	p.lists = p.lists[:0]
 }
+
+// EachPosted calls fn with the ids that posted lists for the segments of
+// spans, at most chunk ids at a time, reading the postings of 256 segments
+// per call. Both stores page through posting lists with it.
+func EachPosted(spans []SegmentSpan, chunk int, posted func(segs []int64) ([]int64, error), fn func(ids []int64) error) error {
+	for len(spans) > 0 {
+		part := spans[:min(len(spans), 256)]
+		spans = spans[len(part):]
+		segs := make([]int64, len(part))
+		for i, sp := range part {
+			segs[i] = sp.Seg
+		}
+		ids, err := posted(segs)
+		if err != nil {
+			return err
+		}
+		for len(ids) > 0 {
+			n := min(len(ids), chunk)
+			if err := fn(ids[:n]); err != nil {
+				return err
+			}
+			ids = ids[n:]
+		}
+	}
+	return nil
+}

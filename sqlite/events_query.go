@@ -177,26 +177,7 @@ func (s *EventStore) eachPosted(ctx context.Context, key signinlog.PostingKey, f
 	if err != nil {
 		return err
 	}
-	for len(spans) > 0 {
-		chunk := spans[:min(len(spans), 256)]
-		spans = spans[len(chunk):]
-		segs := make([]int64, len(chunk))
-		for i, sp := range chunk {
-			segs[i] = sp.Seg
-		}
-		ids, err := s.posted(ctx, key, segs)
-		if err != nil {
-			return err
-		}
-		for len(ids) > 0 {
-			n := min(len(ids), candidateChunk)
-			if err := fn(ids[:n]); err != nil {
-				return err
-			}
-			ids = ids[n:]
-		}
-	}
-	return nil
+	return signinlog.EachPosted(spans, candidateChunk, func(segs []int64) ([]int64, error) { return s.posted(ctx, key, segs) }, fn)
 }
 
 // SkewStats returns how many events of issuer iss since since carried a
