@@ -3,6 +3,7 @@ package accounts
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"slices"
 	"sort"
 	"sync/atomic"
@@ -167,4 +168,34 @@ func (c *Cache) Healthy() error {
 		return nil
 	}
 	return fmt.Errorf("serving users and keys from the snapshot loaded %s; reloading failed: %w", Stamp(h.loadedAt), h.err)
+}
+
+// Watch calls check every interval until ctx ends, each call bounded by
+// timeout (none when zero). Stores call it from a goroutine with their
+// "reload if the database changed" check. A failing check keeps the last
+// snapshot; it is logged once per failure streak, as is the recovery.
+// store names the store in the log lines ("sqlite", "postgres").
+func (c *Cache) Watch(ctx context.Context, every, timeout time.Duration, check func(context.Context) error, log *slog.Logger, store string) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		wasHealthy := c.Healthy() == nil
+		checkCtx, cancel := ctx, context.CancelFunc(func() {})
+		if timeout > 0 {
+			checkCtx, cancel = context.WithTimeout(ctx, timeout)
+		}
+		err := check(checkCtx)
+		cancel()
+		switch {
+		case err != nil && ctx.Err() == nil && wasHealthy:
+			log.Error(store+": keeping the last user and key snapshot; reload failed", "err", err)
+		case err == nil && !wasHealthy:
+			log.Info(store + ": user and key snapshot reloaded after earlier failures")
+		}
+	}
 }

@@ -86,7 +86,7 @@ func (p *Portal) enroll(w http.ResponseWriter, r *http.Request) {
 	}
 	if d == nil {
 		cred := authgate.Credential{Method: authgate.MethodTOTP, Header: "enrollment form", Username: st.user.Name, Secret: r.PostFormValue("code")}
-		d = p.cfg.Engine.DecideCredential(r.Context(), p.request(r), p.cfg.Route, cred, pendingCode{secret: secret, now: p.cfg.Now, replay: p.cfg.Sessions})
+		d = p.cfg.Engine.DecideCredential(r.Context(), p.request(r), p.cfg.Route, cred, totp.PendingVerifier{Secret: secret, Replay: p.cfg.Sessions, Now: p.cfg.Now})
 		wait(r.Context(), d.Delay)
 	}
 	if !d.Allowed {
@@ -171,31 +171,4 @@ func (p *Portal) open(user, field string) ([]byte, error) {
 		return nil, fmt.Errorf("the page expired %s", authgate.Ago(p.cfg.Now(), until))
 	}
 	return plain[8:], nil
-}
-
-// pendingCode verifies an enrollment code against the secret on the page:
-// only the current step or the one before, as at sign-in.
-type pendingCode struct {
-	secret []byte
-	now    func() time.Time
-	replay totp.Replay // the code is used up, as at sign-in
-}
-
-func (pc pendingCode) Method() authgate.Method { return authgate.MethodTOTP }
-
-func (pc pendingCode) Verify(ctx context.Context, c authgate.Credential) (authgate.Verdict, error) {
-	vd := authgate.Verdict{Claimed: c.Username}
-	m := totp.Check(pc.secret, c.Secret, pc.now(), totp.Params{})
-	if code := m.Reason(); code != "" {
-		vd.Reason = code
-		vd.Checks = append(vd.Checks, authgate.Check{Name: "totp.enroll", Result: authgate.Fail, Reason: code, Detail: m.Detail()})
-		vd.ClockSkew = m.Skew()
-		return vd, nil
-	}
-	vd.Checks = append(vd.Checks, authgate.Check{Name: "totp.enroll", Result: authgate.Pass, Detail: "the code confirms the new secret: " + m.Detail()})
-	if _, err := pc.replay.UseCode(ctx, c.Username, m.Step, m.ValidUntil); err != nil {
-		return vd, authgate.Unavailable(reason.SessionStoreUnavailable, time.Second, err)
-	}
-	vd.Principal = authgate.Principal{Subject: c.Username, Method: authgate.MethodTOTP, SecondFactor: true}
-	return vd, nil
 }

@@ -101,7 +101,10 @@ func OpenAccounts(ctx context.Context, dsn string, opts AccountOptions) (*Accoun
 	var watchCtx context.Context
 	watchCtx, s.stop = context.WithCancel(context.WithoutCancel(ctx))
 	if opts.RefreshInterval > 0 {
-		go s.watchLoop(watchCtx, opts.RefreshInterval)
+		go func() {
+			defer close(s.done)
+			s.Watch(watchCtx, opts.RefreshInterval, max(opts.RefreshInterval, minCheckTimeout), s.refreshIfChanged, s.log, "postgres")
+		}()
 	} else {
 		close(s.done)
 	}

@@ -63,32 +63,6 @@ func (s *AccountStore) refreshIfChanged(ctx context.Context) error {
 	return s.reloadLocked(ctx)
 }
 
-// watchLoop polls for changes every interval until ctx is cancelled. A
-// failed poll or reload keeps the last snapshot, is logged once per
-// failure streak, and is retried at the next tick.
-func (s *AccountStore) watchLoop(ctx context.Context, every time.Duration) {
-	defer close(s.done)
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		wasHealthy := s.Healthy() == nil
-		checkCtx, cancel := context.WithTimeout(ctx, max(every, minCheckTimeout))
-		err := s.refreshIfChanged(checkCtx)
-		cancel()
-		switch {
-		case err != nil && ctx.Err() == nil && wasHealthy:
-			s.log.Error("postgres: keeping the last user and key snapshot; reload failed", "err", err)
-		case err == nil && !wasHealthy:
-			s.log.Info("postgres: user and key snapshot reloaded after earlier failures")
-		}
-	}
-}
-
 // afterWrite reloads the snapshot after a committed write. The write has
 // succeeded either way; a failed reload is logged and shows in Healthy,
 // and the poll retries it.

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -14,7 +13,6 @@ import (
 	"github.com/authgate/authgate/gateway"
 	"github.com/authgate/authgate/policy"
 	"github.com/authgate/authgate/portal"
-	"github.com/authgate/authgate/reason"
 	"github.com/authgate/authgate/session"
 	"github.com/authgate/authgate/verify/totp"
 )
@@ -26,7 +24,7 @@ type browser struct {
 	memory   *session.Memory // nil unless sessions.store is memory
 	client   *redis.Client   // nil unless sessions.store is redis
 	verifier *session.Verifier
-	twoStep  *twoStep
+	twoStep  *totp.MethodVerifier
 }
 
 // acceptsSessions reports whether some route accepts session, which is
@@ -71,7 +69,7 @@ func newBrowser(cfg *config.Config, store accounts.Store, users authgate.UserSto
 		b.close()
 		return nil, err
 	}
-	b.twoStep = &twoStep{users: users, codes: codes, now: now}
+	b.twoStep = &totp.MethodVerifier{Users: users, Codes: codes, Now: now}
 	return b, nil
 }
 
@@ -113,34 +111,3 @@ func (b *browser) close() {
 		b.client.Close()
 	}
 }
-
-// twoStep is the verifier of the TOTP method: the 2-step page's code for
-// the user whose password the session already proved.
-type twoStep struct {
-	users authgate.UserStore
-	codes *totp.Verifier
-	now   func() time.Time
-}
-
-func (t *twoStep) Method() authgate.Method { return authgate.MethodTOTP }
-
-// Verify checks c.Secret, a code typed for user c.Username.
-func (t *twoStep) Verify(ctx context.Context, c authgate.Credential) (authgate.Verdict, error) {
-	u, err := t.users.User(ctx, c.Username)
-	if err != nil {
-		vd := authgate.Verdict{Claimed: c.Username, Checks: []authgate.Check{authgate.Checkf("totp.user", authgate.Skip, "user store did not answer")}}
-		if errors.Is(err, authgate.ErrNotFound) {
-			vd.Checks[0] = authgate.Check{Name: "totp.user", Result: authgate.Fail, Reason: reason.SessionRevoked, Detail: "the session's user no longer exists"}
-			vd.Reason = reason.SessionRevoked
-			return vd, nil
-		}
-		return vd, authgate.Unavailable(reason.StoreUnavailable, time.Second, err)
-	}
-	vd, err := t.codes.Verify(ctx, u, c.Secret, t.now())
-	if err == nil && vd.Reason == "" {
-		vd.Principal = authgate.Principal{Subject: u.Name, Method: authgate.MethodTOTP, Scopes: u.Scopes, SecondFactor: true}
-	}
-	return vd, err
-}
-
-var _ authgate.Verifier = (*twoStep)(nil)

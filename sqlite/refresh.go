@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/authgate/authgate/accounts"
 )
@@ -47,30 +46,6 @@ func (s *Store) changedLocked(ctx context.Context) (bool, error) {
 		return false, fmt.Errorf("sqlite: reading data_version: %w", err)
 	}
 	return version != s.version, nil
-}
-
-// watchLoop reloads the snapshot whenever data_version moves, until ctx is
-// cancelled. A failed reload keeps the last snapshot and is logged once per
-// failure streak; it is retried at the next tick.
-func (s *Store) watchLoop(ctx context.Context, every time.Duration) {
-	defer close(s.done)
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		wasHealthy := s.Healthy() == nil
-		err := s.refreshIfChanged(ctx)
-		switch {
-		case err != nil && ctx.Err() == nil && wasHealthy:
-			s.log.Error("sqlite: keeping the last user and key snapshot; reload failed", "err", err)
-		case err == nil && !wasHealthy:
-			s.log.Info("sqlite: user and key snapshot reloaded after earlier failures")
-		}
-	}
 }
 
 // refreshIfChanged reloads when data_version moved or the last reload

@@ -111,7 +111,10 @@ func Open(path string, opts Options) (*Store, error) {
 	var watchCtx context.Context
 	watchCtx, s.stop = context.WithCancel(ctx)
 	if opts.RefreshInterval > 0 {
-		go s.watchLoop(watchCtx, opts.RefreshInterval)
+		go func() {
+			defer close(s.done)
+			s.Watch(watchCtx, opts.RefreshInterval, 0, s.refreshIfChanged, s.log, "sqlite")
+		}()
 	} else {
 		close(s.done)
 	}
