@@ -422,3 +422,24 @@ func TestGuardRecordsALockWhenTheClientHasGone(t *testing.T) {
 		t.Fatalf("the account lock of a cancelled request was not recorded: %+v, %v", u.LockedUntil, err)
 	}
 }
+
+// TestGuardRefusesAnAttemptThatWaitedTooLongForItsTurn: while another
+// attempt for the same user holds the turn past TurnWait, the next one is
+// password_check_busy (503), never let through unchecked.
+func TestGuardRefusesAnAttemptThatWaitedTooLongForItsTurn(t *testing.T) {
+	g := throttle.NewGuard(newTestMemory(t, guardRules), throttle.GuardOptions{Rules: guardRules, TurnWait: 20 * time.Millisecond})
+	a := basicFrom("alice", "203.0.113.42", "fp")
+	first := g.Check(context.Background(), a, limitertest.T0)
+	defer first.Release()
+	second := g.Check(context.Background(), a, limitertest.T0)
+	second.Release()
+	if second.Reason != reason.PasswordCheckBusy || second.RetryAfter <= 0 {
+		t.Fatalf("%+v, want password_check_busy with a Retry-After", second)
+	}
+	failingCheck(t, second)
+	if other := g.Check(context.Background(), basicFrom("bob", "203.0.113.42", "fp2"), limitertest.T0); other.Reason != "" {
+		t.Errorf("another user waited for alice's turn: %s", other.Reason)
+	} else {
+		other.Release()
+	}
+}
