@@ -3,12 +3,10 @@ package postgres_test
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"fmt"
 	"iter"
 	"net/url"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -140,7 +138,7 @@ func storedDatabase(b *testing.B, n int) string {
 	if os.Getenv("AUTHGATE_BENCH_EVENTS") != "1" {
 		b.Skip("set AUTHGATE_BENCH_EVENTS=1 to build (once) or reuse the databases of 300 000 and 1 000 000 events")
 	}
-	name := fmt.Sprintf("authgate_bench_%d_%s", n, schemaDigest(b))
+	name := fmt.Sprintf("authgate_bench_%d_%s", n, storetest.LayoutDigest(b, "migrations/*.sql"))
 	ctx := context.Background()
 	admin, err := pgx.Connect(ctx, dsn)
 	if err != nil {
@@ -272,25 +270,6 @@ func databaseDSN(b *testing.B, name string) string {
 	}
 	u.Path = "/" + name
 	return u.String()
-}
-
-// schemaDigest is a short digest of the postings layout and the migrations.
-func schemaDigest(b *testing.B) string {
-	h := sha256.New()
-	files, err := filepath.Glob("migrations/*.sql")
-	if err != nil || len(files) == 0 {
-		b.Fatalf("no migrations found: %v", err)
-	}
-	for _, f := range files {
-		body, err := os.ReadFile(f)
-		if err != nil {
-			b.Fatal(err)
-		}
-		h.Write(body)
-	}
-	// The layout of postings too, which changes without a migration.
-	fmt.Fprint(h, signinlog.SegmentBits, signinlog.PackFrom, signinlog.PackBuckets)
-	return fmt.Sprintf("%x", h.Sum(nil)[:4])
 }
 
 // bigStore opens the kept database of one million synthetic events (30

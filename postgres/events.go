@@ -174,6 +174,7 @@ type eventRows struct {
 	w      copyWriter
 	from   int
 	doc    []byte
+	json   []byte // scratch for the JSON that doc compresses
 	err    error
 	header bool
 }
@@ -206,7 +207,7 @@ func (r *eventRows) Read(p []byte) (int, error) {
 func (r *eventRows) encode(i int) error {
 	c := &r.cols[i]
 	var err error
-	if r.doc, err = signinlog.AppendDecisionJSON(r.doc[:0], r.events[i]); err != nil {
+	if r.doc, err = signinlog.AppendStoredDecision(r.doc[:0], r.events[i], &r.json); err != nil {
 		return fmt.Errorf("event %q: %w", r.events[i].RequestID, err)
 	}
 	w := &r.w

@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"math"
 	"slices"
@@ -231,10 +230,10 @@ func (s *EventStore) events(ctx context.Context, q string, args ...any) ([]*auth
 	var events []*authgate.Decision
 	var keys []eventKey
 	var k eventKey
-	var doc []byte
+	var doc, scratch []byte
 	_, err = pgx.ForEachRow(rows, []any{&k.id, &k.time, &doc}, func() error {
 		d := new(authgate.Decision)
-		if err := json.Unmarshal(doc, d); err != nil {
+		if err := signinlog.DecodeStoredDecision(doc, d, &scratch); err != nil {
 			return fmt.Errorf("event %d: %w", k.id, err)
 		}
 		d.Time = time.Unix(0, k.time).UTC()

@@ -40,33 +40,37 @@ func (t trace) MarshalJSON() ([]byte, error) {
 }
 
 // appendJSONString appends s as a JSON string, escaping what RFC 8259
-// requires and replacing invalid UTF-8.
+// requires and replacing invalid UTF-8. Runs of bytes that need neither
+// are copied whole: nearly every string of a decision is one such run.
 func appendJSONString(b []byte, s string) []byte {
 	const hex = "0123456789abcdef"
 	b = append(b, '"')
+	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			switch {
-			case c == '"' || c == '\\':
-				b = append(b, '\\', c)
-			case c < 0x20:
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			if c < 0x20 {
 				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			default:
-				b = append(b, c)
+			} else {
+				b = append(b, '\\', c)
 			}
 			i++
+			start = i
 			continue
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
 		if r == utf8.RuneError && size == 1 {
-			b = append(b, `\ufffd`...)
-		} else {
-			b = append(b, s[i:i+size]...)
+			b = append(append(b, s[start:i]...), `\ufffd`...)
+			start = i + 1
 		}
 		i += size
 	}
-	return append(b, '"')
+	return append(append(b, s[start:]...), '"')
 }
 
 func (t trace) MarshalText() ([]byte, error) {

@@ -137,18 +137,18 @@ func insertEvents(n int) string {
 
 var insertEvent = insertEvents(insertRows)
 
-// batchEncoder encodes the decisions of one batch as JSON
-// (signinlog.AppendDecisionJSON) into one growing buffer, so a batch costs
-// a few allocations rather than several per event. The slices it returns
-// stay valid after the buffer grows: they keep the old array.
+// batchEncoder encodes the decisions of one batch in their stored form
+// (signinlog.AppendStoredDecision) into one growing buffer, so a batch
+// costs a few allocations rather than several per event. The slices it
+// returns stay valid after the buffer grows: they keep the old array.
 type batchEncoder struct {
-	buf []byte
+	buf, json []byte
 }
 
 func (e *batchEncoder) encode(d *authgate.Decision) ([]byte, error) {
 	start := len(e.buf)
 	var err error
-	if e.buf, err = signinlog.AppendDecisionJSON(e.buf, d); err != nil {
+	if e.buf, err = signinlog.AppendStoredDecision(e.buf, d, &e.json); err != nil {
 		return nil, err
 	}
 	return e.buf[start:len(e.buf):len(e.buf)], nil
@@ -194,7 +194,7 @@ type encodedRows struct {
 // until done, stop is closed or an event fails, and closes rows.
 func (b *writeBuffers) encode(events []*authgate.Decision, rows chan<- encodedRows, stop <-chan struct{}) {
 	defer close(rows)
-	b.buf = slices.Grow(b.buf[:0], len(events)*1400)
+	b.buf = slices.Grow(b.buf[:0], len(events)*400)
 	b.args = slices.Grow(b.args[:0], len(events)*eventWidth)
 	b.post.Reset()
 	for start := 0; start < len(events); start += insertRows {

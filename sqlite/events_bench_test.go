@@ -2,7 +2,6 @@ package sqlite_test
 
 import (
 	"context"
-	"crypto/sha256"
 	"fmt"
 	"io"
 	"iter"
@@ -100,7 +99,7 @@ func storedDatabase(b *testing.B, n int) string {
 	if os.Getenv("AUTHGATE_BENCH_EVENTS") != "1" {
 		b.Skip("set AUTHGATE_BENCH_EVENTS=1 to build (once) or reuse the databases of 300 000 and 1 000 000 events")
 	}
-	path := filepath.Join(os.TempDir(), "authgate-bench", fmt.Sprintf("signinlog-%d-%s.db", n, schemaDigest(b)))
+	path := filepath.Join(os.TempDir(), "authgate-bench", fmt.Sprintf("signinlog-%d-%s.db", n, storetest.LayoutDigest(b, "eventmigrations/*.sql")))
 	if _, err := os.Stat(path); err == nil {
 		return path
 	}
@@ -126,25 +125,6 @@ func storedDatabase(b *testing.B, n int) string {
 	}
 	b.Logf("built %s in %v", path, time.Since(start))
 	return path
-}
-
-// schemaDigest is a short digest of the postings layout and the event migrations.
-func schemaDigest(b *testing.B) string {
-	h := sha256.New()
-	files, err := filepath.Glob("eventmigrations/*.sql")
-	if err != nil || len(files) == 0 {
-		b.Fatalf("no migrations found: %v", err)
-	}
-	for _, f := range files {
-		body, err := os.ReadFile(f)
-		if err != nil {
-			b.Fatal(err)
-		}
-		h.Write(body)
-	}
-	// The layout of postings too, which changes without a migration.
-	fmt.Fprint(h, signinlog.SegmentBits, signinlog.PackFrom, signinlog.PackBuckets)
-	return fmt.Sprintf("%x", h.Sum(nil)[:4])
 }
 
 // cpuTime returns the CPU time the process has used, user and system.

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"math"
 	"strings"
@@ -266,6 +265,7 @@ func scanEvents(rows *sql.Rows) ([]*authgate.Decision, []eventKey, error) {
 	defer rows.Close()
 	var events []*authgate.Decision
 	var keys []eventKey
+	var scratch []byte
 	for rows.Next() {
 		var k eventKey
 		var doc []byte
@@ -273,7 +273,7 @@ func scanEvents(rows *sql.Rows) ([]*authgate.Decision, []eventKey, error) {
 			return nil, nil, err
 		}
 		d := new(authgate.Decision)
-		if err := json.Unmarshal(doc, d); err != nil {
+		if err := signinlog.DecodeStoredDecision(doc, d, &scratch); err != nil {
 			return nil, nil, fmt.Errorf("event %d: %w", k.id, err)
 		}
 		d.Time = time.Unix(0, k.time).UTC()

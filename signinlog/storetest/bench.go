@@ -2,7 +2,11 @@ package storetest
 
 import (
 	"context"
+	"crypto/sha256"
+	"fmt"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -91,4 +95,33 @@ func BenchmarkQueries(b *testing.B, s signinlog.Store, end time.Time) {
 			b.ReportMetric(float64(n), "events")
 		})
 	}
+}
+
+// LayoutDigest is a short digest of what a kept benchmark database depends
+// on: the store's migrations (the files matching glob), the postings
+// layout and the stored form of a decision, which change without a
+// migration. Benchmarks name their kept databases with it, so a change
+// builds them anew.
+func LayoutDigest(b *testing.B, glob string) string {
+	h := sha256.New()
+	files, err := filepath.Glob(glob)
+	if err != nil || len(files) == 0 {
+		b.Fatalf("no migrations match %s: %v", glob, err)
+	}
+	for _, f := range files {
+		body, err := os.ReadFile(f)
+		if err != nil {
+			b.Fatal(err)
+		}
+		h.Write(body)
+	}
+	fmt.Fprint(h, signinlog.SegmentBits, signinlog.PackFrom, signinlog.PackBuckets)
+	for d := range signinlog.Synthetic(1, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), time.Hour, 1) {
+		stored, err := signinlog.AppendStoredDecision(nil, d, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		h.Write(stored)
+	}
+	return fmt.Sprintf("%x", h.Sum(nil)[:4])
 }
