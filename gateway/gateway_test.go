@@ -1,10 +1,13 @@
 package gateway
 
 import (
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"net/url"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/authgate/authgate"
@@ -123,4 +126,42 @@ func TestWantsHTML(t *testing.T) {
 		}
 	}
 	_ = http.StatusOK
+}
+
+// Response bodies are copied through pooled buffers: concurrent responses
+// of different sizes, larger than a buffer, must each arrive whole and
+// unmixed.
+func TestPooledCopyBuffersKeepBodiesApart(t *testing.T) {
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c := r.URL.Query().Get("c")
+		w.Write([]byte(strings.Repeat(c, 100_000+int(c[0]))))
+	}))
+	defer upstream.Close()
+	p := (&Gateway{cfg: Config{Logger: slogDiscard()}}).newProxy(RouteTarget{Upstream: mustURL(t, upstream.URL)})
+	var wg sync.WaitGroup
+	for _, c := range "abcdefgh" {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 5 {
+				rec := httptest.NewRecorder()
+				p.ServeHTTP(rec, httptest.NewRequest("GET", "http://gw/x?c="+string(c), nil))
+				if want := strings.Repeat(string(c), 100_000+int(c)); rec.Body.String() != want {
+					t.Errorf("body for %c: %d bytes, not %d bytes of %c", c, rec.Body.Len(), len(want), c)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+func slogDiscard() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+func mustURL(t *testing.T, s string) *url.URL {
+	u, err := url.Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
 }
