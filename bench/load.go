@@ -59,6 +59,23 @@ func (r *LoadResult) RPS() float64 {
 	return float64(r.Requests) / r.Window.Seconds()
 }
 
+// add adds the counts of another run of the same target to r.
+func (r *LoadResult) add(o *LoadResult) {
+	r.Requests += o.Requests
+	r.Errors += o.Errors
+	for status, n := range o.Statuses {
+		if r.Statuses == nil {
+			r.Statuses = map[int]uint64{}
+		}
+		r.Statuses[status] += n
+	}
+	if r.FirstError == "" {
+		r.FirstError = o.FirstError
+	}
+	r.Window += o.Window
+	r.Latency.Merge(&o.Latency)
+}
+
 // newLoadTransport returns a client transport that keeps exactly conns
 // connections to the target alive.
 func newLoadTransport(conns int) *http.Transport {

@@ -181,7 +181,7 @@ func harness(ctx context.Context, o options, log io.Writer) (_ *Report, err erro
 // main gateway: a row, the sign-in log's price, isolation or a profile.
 // Only -run stuffing does without it.
 func wantsMainGateway(o options) bool {
-	if o.run == nil || o.cpuprofile != "" || o.run.MatchString("log-") || o.isolation && o.run.MatchString("isolation") {
+	if o.run == nil || o.cpuprofile != "" || len(logPricedRowsMatching(o.run)) > 0 || o.isolation && o.run.MatchString("isolation") {
 		return true
 	}
 	names := &Fixture{Tokens: map[string]string{}} // the row names need only the algorithms
@@ -230,8 +230,8 @@ func measureMain(ctx context.Context, o options, binary, dir string, up *child, 
 		time.Sleep(250 * time.Millisecond) // let the servers settle between rows
 	}
 
-	if o.signInLog == "sqlite" && (o.run == nil || o.run.MatchString("log-")) {
-		logRows, err := measureLogPrice(ctx, binary, dir, fx, gw, load, log, children)
+	if priced := logPricedRowsMatching(o.run); o.signInLog == "sqlite" && len(priced) > 0 {
+		logRows, err := measureLogPrice(ctx, binary, dir, fx, gw, priced, load, log, children)
 		if err != nil {
 			return err
 		}

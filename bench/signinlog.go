@@ -6,23 +6,46 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
 )
 
-// The sign-in log's price (issue 3): the API-key proxy row against a
-// gateway that keeps no durable log, then against the normal gateway, back
-// to back so that the machine's drift between them is small.
+// The sign-in log's price (issue 3): rows against a gateway that keeps no
+// durable log and the same rows against the normal gateway, measured in
+// the order off, on, on, off and added up per gateway, so that a drift of
+// the shared machine during the four runs weighs on both sides alike.
+//
+// Without a durable log, a gateway writes a log line for every decision
+// (log.decisions defaults to all), its only record; with one, lines for
+// refusals only. The log-off gateway keeps the lines of the log-on one
+// (decisions: refused), so that the pair prices the sign-in log alone,
+// not the sign-in log against another way of recording every decision.
 const (
-	rowLogOff       = "proxy/api_key,log-off"
-	rowLogOn        = "proxy/api_key,log-on"
 	logOnMinRatio   = 0.9
-	logOffConfigTag = "  store: none # bench: the sign-in log switched off\n"
+	logOffConfigTag = "  store: none # bench: the sign-in log switched off\n  decisions: refused # the lines the log-on gateway writes\n"
 )
 
-// measureLogPrice runs the pair. The log-off gateway shares the run's data
-// folder (the same users and keys) but writes no events.
-func measureLogPrice(ctx context.Context, binary, dir string, fx *Fixture, on *child, load LoadOptions, log io.Writer, children *[]*child) ([]Row, error) {
+// logPricedRows are the rows measured with the log off and on: the
+// API-key proxy row, and forward-auth with a JWT, where the log's share of
+// the work is largest (the upstream row (a) does not pay it).
+var logPricedRows = []string{"proxy/api_key", "verify/jwt-ES256"}
+
+// logPricedRowsMatching returns the rows of logPricedRows whose log-off
+// or log-on row run matches (all of them when run is nil).
+func logPricedRowsMatching(run *regexp.Regexp) []string {
+	var names []string
+	for _, name := range logPricedRows {
+		if run == nil || run.MatchString(name+",log-off") || run.MatchString(name+",log-on") {
+			names = append(names, name)
+		}
+	}
+	return names
+}
+
+// measureLogPrice runs the pairs of rows names. The log-off gateway shares
+// the run's data folder (the same users and keys) but writes no events.
+func measureLogPrice(ctx context.Context, binary, dir string, fx *Fixture, on *child, names []string, load LoadOptions, log io.Writer, children *[]*child) ([]Row, error) {
 	text, err := os.ReadFile(fx.ConfigPath)
 	if err != nil {
 		return nil, err
@@ -40,26 +63,55 @@ func measureLogPrice(ctx context.Context, binary, dir string, fx *Fixture, on *c
 		return nil, err
 	}
 	*children = append(*children, off)
-	pair := []Scenario{
-		{Name: rowLogOff, Group: "sign-in log", About: "proxy mode, API key, with log.store: none (no durable sign-in log)",
-			Target: apiKeyTarget(off.URL, fx)},
-		{Name: rowLogOn, Group: "sign-in log", About: "the same against the normal gateway (SQLite sign-in log), right after",
-			Target: apiKeyTarget(on.URL, fx), CompareTo: rowLogOff, MinRatio: logOnMinRatio},
-	}
 	var rows []Row
-	for _, s := range pair {
-		res, err := Load(ctx, s.Target, load)
+	for _, name := range names {
+		offRow, onRow, err := logPair(ctx, name, off.URL, on.URL, fx, load, log)
 		if err != nil {
 			return nil, err
 		}
-		row := newRow(s, res)
-		rows = append(rows, row)
-		fmt.Fprintf(log, "[log] %-26s %7.0f rps  p50 %6.2f ms  p99 %6.2f ms  errors %d\n", s.Name, row.RPS, row.P50ms, row.P99ms, row.Errors)
-		time.Sleep(250 * time.Millisecond)
+		rows = append(rows, offRow, onRow)
 	}
 	return rows, off.stop()
 }
 
-func apiKeyTarget(base string, fx *Fixture) Target {
-	return Target{URL: base + "/bench/hello", Header: map[string][]string{"X-API-Key": {fx.APIKey}}, Expect: []int{200}}
+// logPair measures row name against the log-off and the log-on gateway,
+// off, on, on, off, and returns the sums as the rows "name,log-off" and
+// "name,log-on".
+func logPair(ctx context.Context, name, offURL, onURL string, fx *Fixture, load LoadOptions, log io.Writer) (Row, Row, error) {
+	offS, onS := findScenario(offURL, fx, name), findScenario(onURL, fx, name)
+	if offS == nil || onS == nil {
+		return Row{}, Row{}, fmt.Errorf("bench: no row %q to price the sign-in log with", name)
+	}
+	offS.Name, offS.Group, offS.About = name+",log-off", "sign-in log", offS.About+"; with log.store: none (no durable sign-in log)"
+	onS.Name, onS.Group, onS.About = name+",log-on", "sign-in log", onS.About+"; the normal gateway (SQLite sign-in log)"
+	offS.MinRatio, onS.CompareTo, onS.MinRatio = 0, offS.Name, logOnMinRatio
+	if offS.CompareTo != rowUpstream { // forward-auth rows keep their ratio to (a), shown
+		offS.CompareTo = ""
+	}
+	sums := map[string]*LoadResult{}
+	for _, s := range []*Scenario{offS, onS, onS, offS} {
+		res, err := Load(ctx, s.Target, load)
+		if err != nil {
+			return Row{}, Row{}, err
+		}
+		fmt.Fprintf(log, "[log] %-28s %7.0f rps  p50 %6.2f ms  p99 %6.2f ms  errors %d\n", s.Name, res.RPS(),
+			ms(res.Latency.Quantile(0.5)), ms(res.Latency.Quantile(0.99)), res.Errors)
+		if sums[s.Name] == nil {
+			sums[s.Name] = res
+		} else {
+			sums[s.Name].add(res)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	return newRow(*offS, sums[offS.Name]), newRow(*onS, sums[onS.Name]), nil
+}
+
+// findScenario returns a copy of the row called name, aimed at gateway.
+func findScenario(gateway string, fx *Fixture, name string) *Scenario {
+	for _, s := range scenarios("", "", gateway, fx) {
+		if s.Name == name {
+			return &s
+		}
+	}
+	return nil
 }
