@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"net/http"
+	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -16,6 +18,7 @@ import (
 
 	"github.com/authgate/authgate/internal/pgtest"
 	"github.com/authgate/authgate/reason"
+	"github.com/authgate/authgate/signinlog"
 )
 
 func basic(user, pw string) http.Header {
@@ -40,7 +43,33 @@ type problemDoc struct {
 // the challenge, the problem document and the precise reason in the
 // sign-in log. It then fails if any catalogued reason was never produced:
 // a reason no request can reach is dead weight in the contract.
-func TestEveryReasonThroughTheGateway(t *testing.T) { everyReason(t, newHarness(t)) }
+func TestEveryReasonThroughTheGateway(t *testing.T) {
+	h := newHarness(t)
+	everyReason(t, h)
+	if *decisionCorpus != "" {
+		writeDecisionCorpus(t, h, *decisionCorpus)
+	}
+}
+
+var decisionCorpus = flag.String("decision-corpus", "", "after TestEveryReasonThroughTheGateway, write the JSON of its decisions (one per line, oldest first) to this file: the corpus the stored form's dictionary is made from (signinlog/storeddict_test.go)")
+
+// writeDecisionCorpus writes the decisions the recorder kept, oldest first.
+func writeDecisionCorpus(t *testing.T, h *harness, path string) {
+	h.srv.Recorder().Flush()
+	recent := h.srv.Recorder().Recent(1 << 20)
+	var b []byte
+	for i := len(recent) - 1; i >= 0; i-- {
+		var err error
+		if b, err = signinlog.AppendDecisionJSON(b, recent[i]); err != nil {
+			t.Fatal(err)
+		}
+		b = append(b, '\n')
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("wrote %d decisions to %s", len(recent), path)
+}
 
 // TestEveryReasonWithUsersInPostgres runs the same requests against a
 // gateway whose users and keys live in PostgreSQL: both stores must give

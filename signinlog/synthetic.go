@@ -25,8 +25,9 @@ import (
 // API key methods; about 88 % of requests are allowed and the failures are
 // spread over many reason codes, weighted the way real refusals are (expired
 // tokens and wrong passwords common, outages rare). Bearer events carry
-// token metadata and some clock skew (one issuer runs about 95 s fast); each
-// trace has 3 to 8 checks. Request ids are unique and look like the
+// token metadata and some clock skew (one issuer runs about 95 s fast); the
+// traces have the gateway's checks, named and worded as its own (most
+// acceptances from its verified-credential caches). Request ids are unique and look like the
 // gateway's (time-ordered), with one in twenty a proxy's UUID.
 func Synthetic(n int, start time.Time, span time.Duration, seed int64) iter.Seq[*authgate.Decision] {
 	return func(yield func(*authgate.Decision) bool) {
@@ -227,8 +228,10 @@ func (g *synth) event(t time.Time) *authgate.Decision {
 		UserAgent:  synthAgents[g.r.IntN(len(synthAgents))],
 		Latency:    time.Duration(30_000 + g.r.ExpFloat64()*400_000),
 	}
+	// The checks are named and worded as the gateway's own.
 	d.Checks = append(d.Checks,
-		authgate.Checkf("route", authgate.Pass, "host %s, path prefix %s → route %q", route.host, route.prefix, route.name))
+		authgate.Checkf("route", authgate.Pass, "route %s (host %q, path %s) accepts basic, bearer, api_key", route.name, route.host, route.prefix),
+		authgate.Check{Name: "policy.network", Result: authgate.Skip, Detail: "route has no network rule"})
 	d.Method = []authgate.Method{authgate.MethodBasic, authgate.MethodBearer, authgate.MethodAPIKey}[g.pick([]int{35, 45, 20})]
 	fail := g.r.IntN(100) >= 88
 	var code reason.Code
@@ -251,13 +254,9 @@ func (g *synth) event(t time.Time) *authgate.Decision {
 	}
 	if code == reason.CredentialsMissing {
 		d.Method, d.Claimed, d.Fingerprint, d.Token, d.ClockSkew = "", "", "", nil, 0
-		d.Checks = d.Checks[:1]
+		d.Checks = d.Checks[:2]
 		d.Checks = append(d.Checks,
 			authgate.Checkf("credential", authgate.Info, "no Authorization header, no cookie, no X-API-Key"))
-	}
-	// Pad the trace to at least 3 checks with the policy steps that ran.
-	for len(d.Checks) < 2 || (len(d.Checks) < 3+g.r.IntN(3) && !fail) {
-		d.Checks = append(d.Checks, authgate.Checkf("policy.network", authgate.Pass, "source %s within allowed networks", d.Source))
 	}
 	if fail {
 		d.Deny(code, authgate.Checkf(synthCheckName(code), authgate.Fail, "%s", reason.Lookup(code).Title))
@@ -271,19 +270,38 @@ func (g *synth) event(t time.Time) *authgate.Decision {
 	} else {
 		d.Allowed = true
 		d.Status = 200
-		d.Checks = append(d.Checks, authgate.Checkf("decision", authgate.Pass, "allowed %s", d.Principal.Subject))
+		d.Checks = append(d.Checks, authgate.Check{Name: "policy.scopes", Result: authgate.Skip, Detail: "route requires no scope"})
 	}
 	return d
 }
+
+// synthThrottle is the throttle's check when no counter is over its limit.
+var synthThrottle = authgate.Check{Name: "throttle", Result: authgate.Pass, Detail: "no failure counter is over its limit"}
 
 func synthCheckName(c reason.Code) string {
 	switch c {
 	case reason.NetworkNotAllowed:
 		return "policy.network"
 	case reason.InsufficientScopeCode:
-		return "policy.scope"
+		return "policy.scopes"
+	case reason.PasswordWrong, reason.PasswordPrevious, reason.PasswordWhitespace, reason.PasswordCapsLock:
+		return "password.hash"
+	case reason.UserUnknown:
+		return "password.user"
+	case reason.TokenExpired:
+		return "jwt.exp"
+	case reason.TokenNotYetValid:
+		return "jwt.nbf"
+	case reason.TokenIssuedInFuture:
+		return "jwt.iat"
+	case reason.AudienceMismatch:
+		return "jwt.aud"
+	case reason.TokenSignatureInvalid:
+		return "jwt.signature"
+	case reason.KeyUnknown:
+		return "jwt.kid"
 	}
-	return "verify"
+	return "credential"
 }
 
 func (g *synth) basic(d *authgate.Decision, name string, code reason.Code) {
@@ -293,10 +311,23 @@ func (g *synth) basic(d *authgate.Decision, name string, code reason.Code) {
 	d.Claimed = name
 	d.Fingerprint = g.fingerprint("password|" + name + "|" + string(code))
 	d.Checks = append(d.Checks,
-		authgate.Checkf("credential", authgate.Pass, "Basic in Authorization for user %q", name),
-		authgate.Checkf("user.lookup", authgate.Pass, "user %q exists", name))
+		authgate.Checkf("credential", authgate.Pass, "basic in Authorization (%d bytes) for user %q", len(name)+13, name),
+		synthThrottle)
+	if code != reason.UserUnknown {
+		d.Checks = append(d.Checks, authgate.Checkf("password.user", authgate.Pass, "user exists; password last changed %s",
+			d.Time.AddDate(0, 0, -1-len(name)).Format(time.DateOnly)))
+	}
 	if code == "" || code == reason.InsufficientScopeCode || code == reason.NetworkNotAllowed {
-		d.Checks = append(d.Checks, authgate.Checkf("password", authgate.Pass, "argon2id matched current hash"))
+		// Most acceptances come from the verified-credential cache.
+		if len(d.RequestID)%4 == 0 {
+			d.Checks = append(d.Checks,
+				authgate.Check{Name: "password.cache", Result: authgate.Skip, Detail: "not verified recently"},
+				authgate.Check{Name: "password.hash", Result: authgate.Pass, Detail: "matches the current argon2id hash"})
+		} else {
+			d.Checks = append(d.Checks, authgate.Check{Name: "password.cache", Result: authgate.Pass,
+				Detail: "verified earlier with the current hash; not hashed again"})
+		}
+		d.Checks = append(d.Checks, authgate.Check{Name: "account.state", Result: authgate.Pass, Detail: "active"})
 		d.Principal = &authgate.Principal{Subject: name, Method: authgate.MethodBasic, Scopes: []string{"read"}}
 	}
 }
@@ -334,12 +365,16 @@ func (g *synth) bearer(d *authgate.Decision, name string, code reason.Code) {
 		tok.Audience = []string{"https://other-api.example.net"}
 	}
 	d.Checks = append(d.Checks,
-		authgate.Checkf("credential", authgate.Pass, "Bearer in Authorization (%d bytes)", 600+g.r.IntN(900)),
-		authgate.Checkf("token.alg", authgate.Pass, "alg %s allowed for %s", tok.Algorithm, tok.Issuer))
+		authgate.Checkf("credential", authgate.Pass, "bearer in Authorization (%d bytes)", 600+g.r.IntN(900)),
+		synthThrottle)
 	if code == "" || code == reason.InsufficientScopeCode || code == reason.NetworkNotAllowed {
+		// Verified once, then from the verified-token cache.
 		d.Checks = append(d.Checks,
-			authgate.Checkf("token.signature", authgate.Pass, "kid %s verified", tok.KeyID),
-			authgate.Checkf("token.time", authgate.Pass, "exp %s, skew %s", tok.Expires.UTC().Format(time.RFC3339), d.ClockSkew))
+			authgate.Checkf("jwt.cache", authgate.Pass, "verified earlier with kid=%q of issuer %s, still published", tok.KeyID, tok.Issuer),
+			authgate.Checkf("jwt.exp", authgate.Pass, "exp=%s now=%s leeway=60s → valid for another %d s",
+				tok.Expires.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339), int(tok.Expires.Sub(now).Seconds())),
+			authgate.Check{Name: "policy.issuer", Result: authgate.Skip, Detail: "route accepts every configured issuer"},
+			authgate.Check{Name: "policy.audience", Result: authgate.Skip, Detail: "route adds no audience rule"})
 		d.Principal = &authgate.Principal{Subject: name, Method: authgate.MethodBearer, Scopes: []string{"read", "write"},
 			Issuer: tok.Issuer, Audience: tok.Audience}
 	}
@@ -354,9 +389,15 @@ func (g *synth) apiKey(d *authgate.Decision, code reason.Code) {
 	d.Claimed = id
 	d.Fingerprint = g.fingerprint("key|" + id + "|" + string(code))
 	d.Checks = append(d.Checks,
-		authgate.Checkf("credential", authgate.Pass, "api_key in X-API-Key for key %s", id),
-		authgate.Checkf("key.lookup", authgate.Pass, "key %s found", id))
+		authgate.Checkf("credential", authgate.Pass, "api_key in X-Api-Key (%d bytes)", len(id)+48),
+		synthThrottle,
+		authgate.Checkf("apikey.format", authgate.Pass, "key id %s", id))
 	if code == "" || code == reason.InsufficientScopeCode || code == reason.NetworkNotAllowed {
+		d.Checks = append(d.Checks,
+			authgate.Checkf("apikey.lookup", authgate.Pass, "owned by %q", SyntheticUser(g.keyOwner[k])),
+			authgate.Check{Name: "apikey.secret", Result: authgate.Pass, Detail: "secret matches"},
+			authgate.Check{Name: "apikey.state", Result: authgate.Pass, Detail: "active"},
+			authgate.Check{Name: "apikey.expiry", Result: authgate.Pass, Detail: "never expires"})
 		d.Principal = &authgate.Principal{Subject: SyntheticUser(g.keyOwner[k]), Method: authgate.MethodAPIKey,
 			Scopes: []string{synthScopes[k%len(synthScopes)]}, KeyID: id}
 	}

@@ -59,8 +59,17 @@ func TestSyntheticEventsLookLikeRealTraffic(t *testing.T) {
 		if d.Source.Is6() {
 			v6++
 		}
-		if c := len(d.Checks); c < 3 || c > 8 {
-			t.Fatalf("trace of %d checks, want 3..8: %+v", c, d.Checks)
+		if c := len(d.Checks); c < 3 || c > 10 {
+			t.Fatalf("trace of %d checks, want 3..10: %+v", c, d.Checks)
+		}
+		// Named as the gateway names its checks.
+		for _, c := range d.Checks {
+			if !realCheck[c.Name] {
+				t.Fatalf("check %q is not one of the gateway's", c.Name)
+			}
+		}
+		if !d.Allowed && d.Checks[len(d.Checks)-1].Reason != d.Reason {
+			t.Fatalf("the last check does not name the reason %s: %+v", d.Reason, d.Checks)
 		}
 		routes[d.Route] = true
 	}
@@ -94,4 +103,14 @@ func TestSyntheticIsDeterministicForASeed(t *testing.T) {
 	if cmp.Equal(collect(7), collect(8), cmpopts.EquateComparable(netip.Addr{})) {
 		t.Error("different seeds gave the same events")
 	}
+}
+
+// realCheck lists the check names of the gateway's traces that synthetic
+// events use.
+var realCheck = map[string]bool{
+	"route": true, "policy.network": true, "credential": true, "throttle": true,
+	"password.user": true, "password.cache": true, "password.hash": true, "account.state": true,
+	"jwt.cache": true, "jwt.exp": true, "jwt.nbf": true, "jwt.iat": true, "jwt.aud": true, "jwt.kid": true, "jwt.signature": true,
+	"apikey.format": true, "apikey.lookup": true, "apikey.secret": true, "apikey.state": true, "apikey.expiry": true,
+	"policy.issuer": true, "policy.audience": true, "policy.scopes": true,
 }
