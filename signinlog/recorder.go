@@ -233,7 +233,7 @@ func (r *Recorder) log(d *authgate.Decision) {
 		attrs = append(attrs, slog.Float64("clock_skew_s", d.ClockSkew.Seconds()))
 	}
 	if d.Token != nil {
-		attrs = append(attrs, slog.Any("token", token{d.Token}))
+		attrs = append(attrs, tokenAttr(d.Token))
 	}
 	attrs = append(attrs,
 		slog.String("source", d.Source.String()),
