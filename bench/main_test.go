@@ -280,3 +280,19 @@ func TestStatusListIsSortedAndNamesTransportErrors(t *testing.T) {
 		t.Errorf("statusList = %q, want %q", got, want)
 	}
 }
+
+// A baseline measured again at the end counts as the mean of its two runs.
+func TestCompareUsesTheMeanOfABaselinesTwoRuns(t *testing.T) {
+	rep := &Report{Rows: []Row{
+		{Name: "reverse-proxy", RPS: 1000, Requests: 8000},
+		{Name: "proxy/api_key", RPS: 720, Requests: 5760, CompareTo: "reverse-proxy", MinRatio: 0.9},
+		{Name: "reverse-proxy" + againSuffix, RPS: 600, Requests: 4800},
+	}}
+	rep.compare()
+	if got := rep.Rows[1].Ratio; got != 0.9 {
+		t.Errorf("ratio %v, want 720 / mean(1000, 600) = 0.9", got)
+	}
+	if m := rep.Rows[1].Met; m == nil || !*m {
+		t.Errorf("the row meets its target against the mean; misses %q", rep.Misses)
+	}
+}
