@@ -33,7 +33,7 @@ build:
 
 # Throughput and latency of the gateway against a bare reverse proxy and
 # the upstream itself, on loopback; prints ratios against targets (see
-# docs/benchmarks.md). About 3 minutes. Extra flags: make bench
+# docs/benchmarks.md). About 5 minutes. Extra flags: make bench
 # BENCHFLAGS='-json' (or -duration 3s, -run REGEXP, -cpuprofile FILE, -keep).
 BENCHFLAGS ?=
 bench: build
