@@ -3,7 +3,9 @@ package signinlog
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -114,4 +116,32 @@ func BenchmarkStoredDecision(b *testing.B) {
 			i++
 		}
 	})
+}
+
+// Stores encode in one goroutine and decode in many: the dictionary is
+// shared by all (run with -race).
+func TestStoredDecisionConcurrentUse(t *testing.T) {
+	events := slices.Collect(Synthetic(200, time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC), time.Hour, 6))
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var scratch, out []byte
+			for _, d := range events {
+				stored, err := AppendStoredDecision(out[:0], d, &scratch)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				out = stored
+				var got authgate.Decision
+				if err := DecodeStoredDecision(stored, &got, nil); err != nil || got.RequestID != d.RequestID {
+					t.Errorf("request %s came back as %q: %v", d.RequestID, got.RequestID, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }
