@@ -96,20 +96,7 @@ func AppendDecisionJSON(b []byte, d *authgate.Decision) ([]byte, error) {
 	if d.Checks == nil {
 		b = append(b, "null"...)
 	} else {
-		b = append(b, '[')
-		for i, c := range d.Checks {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = append(b, `{"check":`...)
-			b = appendJSONString(b, c.Name)
-			b = append(b, `,"result":`...)
-			b = appendJSONString(b, string(c.Result))
-			b = appendField(b, "detail", c.Detail)
-			b = appendField(b, "reason", string(c.Reason))
-			b = append(b, '}')
-		}
-		b = append(b, ']')
+		b = appendChecks(b, d.Checks)
 	}
 	b = append(b, `,"latency":`...)
 	b = strconv.AppendInt(b, int64(d.Latency), 10)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/klauspost/compress/s2"
 
@@ -59,9 +60,7 @@ func AppendStoredDecision(b []byte, d *authgate.Decision, scratch *[]byte) ([]by
 	start := len(b)
 	b = append(b, storedS2v1)
 	need := s2.MaxEncodedLen(len(doc))
-	if cap(b)-len(b) < need {
-		b = append(b, make([]byte, need)...)[:len(b)]
-	}
+	b = slices.Grow(b, need)
 	out := storedDictV1.Encode(b[len(b):len(b)+need], doc)
 	if len(out) > 0 && &out[0] != &b[len(b) : len(b)+1][0] {
 		return append(b[:start+1], out...), nil // Encode allocated; not expected

@@ -16,9 +16,14 @@ type trace []authgate.Check
 // MarshalJSON writes the checks without reflection: this runs for every
 // decision.
 func (t trace) MarshalJSON() ([]byte, error) {
-	b := make([]byte, 0, 128*len(t)+2)
+	return appendChecks(make([]byte, 0, 128*len(t)+2), t), nil
+}
+
+// appendChecks appends checks as a JSON array, as encoding/json encodes
+// a non-nil []authgate.Check.
+func appendChecks(b []byte, checks []authgate.Check) []byte {
 	b = append(b, '[')
-	for i, c := range t {
+	for i, c := range checks {
 		if i > 0 {
 			b = append(b, ',')
 		}
@@ -26,17 +31,11 @@ func (t trace) MarshalJSON() ([]byte, error) {
 		b = appendJSONString(b, c.Name)
 		b = append(b, `,"result":`...)
 		b = appendJSONString(b, string(c.Result))
-		if c.Detail != "" {
-			b = append(b, `,"detail":`...)
-			b = appendJSONString(b, c.Detail)
-		}
-		if c.Reason != "" {
-			b = append(b, `,"reason":`...)
-			b = appendJSONString(b, string(c.Reason))
-		}
+		b = appendField(b, "detail", c.Detail)
+		b = appendField(b, "reason", string(c.Reason))
 		b = append(b, '}')
 	}
-	return append(b, ']'), nil
+	return append(b, ']')
 }
 
 // appendJSONString appends s as a JSON string, escaping what RFC 8259
