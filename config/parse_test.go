@@ -64,6 +64,7 @@ func TestMinimalConfigFillsEveryDefault(t *testing.T) {
 			KeepPrevious:    90 * 24 * time.Hour,
 			DetectSlips:     true,
 			PreviousChecked: 1,
+			HashPriority:    HashPriorityLow,
 			QueueTimeout:    2 * time.Second,
 			Argon2:          Argon2{MemoryKiB: 19456, Iterations: 2, Parallelism: 1},
 		},
@@ -121,6 +122,7 @@ func TestFullConfigResolvesEveryKey(t *testing.T) {
 			DetectSlips:         false,
 			PreviousChecked:     3,
 			MaxConcurrentHashes: 4,
+			HashPriority:        HashPriorityNormal,
 			QueueTimeout:        500 * time.Millisecond,
 			Argon2:              Argon2{MemoryKiB: 65536, Iterations: 3, Parallelism: 4},
 		},
@@ -163,7 +165,7 @@ func TestFullConfigResolvesEveryKey(t *testing.T) {
 			RefreshInterval:    2 * time.Hour,
 			MinRefreshInterval: time.Minute,
 			FetchTimeout:       3 * time.Second,
-			Line:               24,
+			Line:               25,
 		}, {
 			Name:               "partner_2",
 			Issuer:             "https://login.partner.example/tenant/",
@@ -174,7 +176,7 @@ func TestFullConfigResolvesEveryKey(t *testing.T) {
 			RefreshInterval:    time.Hour,
 			MinRefreshInterval: 30 * time.Second,
 			FetchTimeout:       5 * time.Second,
-			Line:               33,
+			Line:               34,
 		}, {
 			Name:               "local-dev",
 			Issuer:             "http://127.0.0.1:8081",
@@ -185,7 +187,7 @@ func TestFullConfigResolvesEveryKey(t *testing.T) {
 			RefreshInterval:    time.Hour,
 			MinRefreshInterval: 30 * time.Second,
 			FetchTimeout:       5 * time.Second,
-			Line:               37,
+			Line:               38,
 		}},
 		Routes: []*Route{{
 			Name:               "orders",
@@ -202,7 +204,7 @@ func TestFullConfigResolvesEveryKey(t *testing.T) {
 				Audiences: []string{"api://orders"},
 				Networks:  prefixes("10.0.0.0/8", "192.168.1.5/32"),
 			},
-			Line: 42,
+			Line: 43,
 		}, {
 			Name:   "wildcard",
 			Host:   "*.example.com",
@@ -210,14 +212,14 @@ func TestFullConfigResolvesEveryKey(t *testing.T) {
 			Accept: []authgate.Method{authgate.MethodBasic},
 			Detail: DetailMinimal,
 			Realm:  "Example Corp",
-			Line:   55,
+			Line:   56,
 		}, {
 			Name:   "forward-auth-only",
 			Path:   "/admin",
 			Accept: []authgate.Method{authgate.MethodBasic, authgate.MethodBearer},
 			Detail: DetailMinimal,
 			Realm:  "Example Corp",
-			Line:   58,
+			Line:   59,
 		}, {
 			Name:   "console",
 			Host:   "console.example.com",
@@ -226,7 +228,7 @@ func TestFullConfigResolvesEveryKey(t *testing.T) {
 			Detail: DetailMinimal,
 			Realm:  "Example Corp",
 			Policy: Policy{Require2FA: true},
-			Line:   62,
+			Line:   63,
 		}},
 	}
 	if diff := cmp.Diff(want, c, cmpPrefixes); diff != "" {

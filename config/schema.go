@@ -118,6 +118,18 @@ type Users struct {
 	Htpasswd string
 }
 
+// HashPriority is the CPU priority password hashes are computed at.
+type HashPriority string
+
+const (
+	// HashPriorityLow computes hashes on threads of the lowest priority, so
+	// that a burst of password checks slows itself rather than every other
+	// request.
+	HashPriorityLow HashPriority = "low"
+	// HashPriorityNormal computes hashes at the process's priority.
+	HashPriorityNormal HashPriority = "normal"
+)
+
 // Passwords configures password verification.
 type Passwords struct {
 	// KeepPrevious is how long hashes of replaced passwords are kept, so a
@@ -128,9 +140,12 @@ type Passwords struct {
 	DetectSlips bool
 	// PreviousChecked is how many previous passwords are compared (0..5).
 	PreviousChecked int
-	// MaxConcurrentHashes bounds parallel hash computations; 0 means one
-	// per CPU.
+	// MaxConcurrentHashes bounds parallel hash computations; 0 means half
+	// the CPUs, at least one.
 	MaxConcurrentHashes int
+	// HashPriority is the CPU priority of hash computations: HashPriorityLow
+	// (the default) or HashPriorityNormal.
+	HashPriority HashPriority
 	// QueueTimeout is how long a check waits for a hashing slot before the
 	// request is answered 503.
 	QueueTimeout time.Duration

@@ -48,7 +48,7 @@ var usersSpec = sectionSpec{where: "in users", prefix: "users.", keys: []string{
 	example: "users: {htpasswd: /etc/nginx/.htpasswd}"}
 
 var passwordsSpec = sectionSpec{where: "in passwords", prefix: "passwords.",
-	keys:    []string{"keep_previous", "detect_slips", "previous_checked", "max_concurrent_hashes", "queue_timeout", "argon2", "max_age"},
+	keys:    []string{"keep_previous", "detect_slips", "previous_checked", "max_concurrent_hashes", "hash_priority", "queue_timeout", "argon2", "max_age"},
 	example: "passwords: {keep_previous: 90d}"}
 
 var argon2Spec = sectionSpec{where: "in passwords.argon2", prefix: "passwords.argon2.",
@@ -154,9 +154,17 @@ func (d *decoder) passwords(s *section) Passwords {
 		KeepPrevious:        s.duration("keep_previous", DefaultKeepPrevious, 0, 3650*day),
 		DetectSlips:         s.boolean("detect_slips", defaultDetectSlips),
 		PreviousChecked:     s.integer("previous_checked", DefaultPreviousChecked, 0, 5, "1"),
-		MaxConcurrentHashes: s.integer("max_concurrent_hashes", defaultMaxConcurrentHashes, 0, 1024, "0 (automatic: one per CPU)"),
+		MaxConcurrentHashes: s.integer("max_concurrent_hashes", defaultMaxConcurrentHashes, 0, 1024, "0 (automatic: half the CPUs, at least 1)"),
+		HashPriority:        HashPriorityLow,
 		QueueTimeout:        s.duration("queue_timeout", DefaultQueueTimeout, time.Millisecond, time.Minute),
 		MaxAge:              s.duration("max_age", DefaultMaxAge, 0, 3650*day),
+	}
+	if v, n := s.str("hash_priority", "low"); n != nil {
+		if pr := HashPriority(v); pr == HashPriorityLow || pr == HashPriorityNormal {
+			p.HashPriority = pr
+		} else {
+			d.add(n.Line, oneOf(v, []string{"low", "normal"}), "unknown passwords.hash_priority %q", v)
+		}
 	}
 	a := d.section(s.vals["argon2"], "passwords.argon2", argon2Spec)
 	p.Argon2 = Argon2{

@@ -118,17 +118,20 @@ func (s *Server) verifiers(key []byte, now func() time.Time) (map[authgate.Metho
 		if previous == 0 {
 			previous = -1 // the verifier reads 0 as "default"; the file says none
 		}
-		vs[authgate.MethodBasic] = password.New(users, password.Options{
+		v := password.New(users, password.Options{
 			Now:             now,
 			KeepPrevious:    cfg.Passwords.KeepPrevious,
 			DetectSlips:     cfg.Passwords.DetectSlips,
 			PreviousChecked: previous,
 			MaxConcurrent:   cfg.Passwords.MaxConcurrentHashes,
+			NormalPriority:  cfg.Passwords.HashPriority == config.HashPriorityNormal,
 			QueueTimeout:    cfg.Passwords.QueueTimeout,
 			CacheKey:        key,
 			Argon2:          Argon2(cfg),
 			MaxAge:          cfg.Passwords.MaxAge,
 		})
+		vs[authgate.MethodBasic] = v
+		s.hashThreads = v.LowPriorityThreads()
 	}
 	if used[authgate.MethodAPIKey] {
 		vs[authgate.MethodAPIKey] = apikey.New(s.store, apikey.Options{Now: now})

@@ -49,6 +49,9 @@ type Server struct {
 	engine   *decision.Engine
 	handler  *gateway.Gateway
 	starters []func(context.Context)
+	// hashThreads is how many password hashes may run at once on threads
+	// of the lowest priority (password.Verifier.LowPriorityThreads).
+	hashThreads int
 
 	ln     net.Listener
 	http   *http.Server
@@ -183,6 +186,13 @@ func (s *Server) AdminURL() string {
 
 // Recorder holds the most recent decisions.
 func (s *Server) Recorder() *signinlog.Recorder { return s.recorder }
+
+// LowPriorityHashThreads is how many password hashes the gateway may
+// compute at once on threads of the lowest priority: 0 when no route
+// checks passwords or passwords.hash_priority is normal. A process serving
+// one gateway adds that many to GOMAXPROCS, so that running hashes do not
+// hold the Ps that requests need.
+func (s *Server) LowPriorityHashThreads() int { return s.hashThreads }
 
 // Logger is the gateway's structured logger.
 func (s *Server) Logger() *slog.Logger { return s.logger }

@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
+	"runtime"
 	"runtime/debug"
 	"time"
 
@@ -61,6 +63,7 @@ func run(ctx context.Context, cfg *config.Config, e *env, ready func(url string)
 	if err != nil {
 		return err
 	}
+	tuneProcs(s.LowPriorityHashThreads(), s.Logger())
 	if err := s.Start(ctx); err != nil {
 		s.Shutdown(context.Background())
 		return err
@@ -88,4 +91,28 @@ func tuneGC() {
 	}
 	debug.SetGCPercent(400)
 	debug.SetMemoryLimit(1 << 30)
+}
+
+// cpuProcs is GOMAXPROCS as the runtime chose it at start (the CPUs this
+// process may use), before tuneProcs adds to it.
+var cpuProcs = runtime.GOMAXPROCS(0)
+
+// tuneProcs gives the Go runtime one P more per password hash that may run
+// at low priority, unless the operator chose GOMAXPROCS. A running hash
+// holds its P however little CPU the kernel gives its thread, so without
+// the extra Ps a burst of wrong passwords would still take Ps from every
+// other request: on 2 CPUs, one of the two. It sets GOMAXPROCS from
+// cpuProcs, so calling it again does not add up.
+func tuneProcs(hashThreads int, logger *slog.Logger) {
+	if hashThreads == 0 {
+		return
+	}
+	if os.Getenv("GOMAXPROCS") != "" {
+		logger.Info("hashing passwords at low priority; GOMAXPROCS is set in the environment, so it stays as it is",
+			"hash_threads", hashThreads, "gomaxprocs", runtime.GOMAXPROCS(0))
+		return
+	}
+	runtime.GOMAXPROCS(cpuProcs + hashThreads)
+	logger.Info("hashing passwords at low priority", "hash_threads", hashThreads,
+		"gomaxprocs", cpuProcs+hashThreads, "cpus", cpuProcs)
 }

@@ -44,7 +44,7 @@ func (v *Verifier) refuse(vd authgate.Verdict, u authgate.User, known bool, pass
 	for i, p := range probes {
 		// Every probe runs, even after a match, so that a slip costs the
 		// same time as a plain wrong password.
-		ok, err := v.verifyHash(p.hash, p.password)
+		ok, err := v.hash(p.hash, p.password)
 		if ok && err == nil && known && p.code != "" && match < 0 {
 			match = i
 		}

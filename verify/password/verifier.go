@@ -40,6 +40,10 @@ type Options struct {
 	PreviousChecked int
 	// MaxConcurrent bounds concurrent hashing. Default max(1, GOMAXPROCS/2).
 	MaxConcurrent int
+	// NormalPriority computes hashes on the requesting goroutine's thread
+	// at the process's priority, instead of on threads of the lowest
+	// priority (atLowPriority), where the platform has them.
+	NormalPriority bool
 	// QueueTimeout is how long an attempt waits for a hashing slot before
 	// it is answered with password_check_busy. Default 2 s.
 	QueueTimeout time.Duration
@@ -62,7 +66,8 @@ type Verifier struct {
 	sem   chan struct{}
 	cache *cache
 	// verifyHash is passhash.Verify; tests wrap it to count computations.
-	verifyHash func(encoded, password string) (bool, error)
+	// It runs through hash, which picks the thread.
+	verifyHash hashFunc
 	floor      floor
 	waiting    atomic.Int32 // checks queued for a hashing slot
 	// sleep is pad; tests record the padding instead of waiting.
@@ -106,6 +111,18 @@ func New(users authgate.UserStore, opts Options) *Verifier {
 		verifyHash: passhash.Verify,
 		sleep:      pad,
 	}
+}
+
+// LowPriorityThreads is how many hashes the verifier may compute at once
+// on threads of the lowest priority: Options.MaxConcurrent, or 0 when it
+// hashes at normal priority. A process gives its Go runtime that many Ps
+// more than its CPUs (runtime.GOMAXPROCS), so that running hashes never
+// hold the Ps that requests need.
+func (v *Verifier) LowPriorityThreads() int {
+	if v.opts.NormalPriority || !lowPriorityThreads {
+		return 0
+	}
+	return cap(v.sem)
 }
 
 // Method returns authgate.MethodBasic.
@@ -183,7 +200,7 @@ func (v *Verifier) check(vd authgate.Verdict, u authgate.User, known bool, passw
 	if known {
 		target = u.PasswordHash
 	}
-	ok, err := v.verifyHash(target, c.Secret)
+	ok, err := v.hash(target, c.Secret)
 	if err != nil {
 		vd.Checks = append(vd.Checks, authgate.Checkf("password.hash", authgate.Skip, "stored hash unusable: %v", err))
 		return vd, authgate.Unavailable(reason.StoreUnavailable, time.Second,

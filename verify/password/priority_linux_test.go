@@ -1,0 +1,113 @@
+package password
+
+import (
+	"context"
+	"os"
+	"runtime"
+	"sync"
+	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/authgate/authgate"
+	"github.com/authgate/authgate/passhash"
+)
+
+// threadNice is the nice value of the calling OS thread. The raw
+// getpriority system call answers 20 - nice.
+func threadNice(t *testing.T) int {
+	p, err := unix.Getpriority(unix.PRIO_PROCESS, unix.Gettid())
+	if err != nil {
+		t.Fatalf("getpriority: %v", err)
+	}
+	return 20 - p
+}
+
+// threads counts the process's OS threads.
+func threads(t *testing.T) int {
+	ents, err := os.ReadDir("/proc/self/task")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(ents)
+}
+
+// niceOfHashes makes v record the nice value of the thread each of its
+// hash computations runs on.
+func niceOfHashes(t *testing.T, v *Verifier) func() []int {
+	var mu sync.Mutex
+	var seen []int
+	v.verifyHash = func(encoded, password string) (bool, error) {
+		n := threadNice(t)
+		mu.Lock()
+		seen = append(seen, n)
+		mu.Unlock()
+		return passhash.Verify(encoded, password)
+	}
+	return func() []int { mu.Lock(); defer mu.Unlock(); return append([]int(nil), seen...) }
+}
+
+func TestHashesRunOnThreadsOfLowestPriority(t *testing.T) {
+	f := newFixture(t)
+	v := f.verifier(Options{DetectSlips: true, MaxConcurrent: 3})
+	if got := v.LowPriorityThreads(); got != 3 {
+		t.Errorf("LowPriorityThreads() = %d, want 3 (MaxConcurrent)", got)
+	}
+	seen := niceOfHashes(t, v)
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	callerNice := threadNice(t)
+	before := threads(t)
+	ctx := context.Background()
+	for range 10 {
+		// A right password (hashed once, then cached) and a wrong one with
+		// slip detection (several hashes), each hash on a thread of its own.
+		if vd, err := v.Verify(ctx, authgate.Credential{Username: "carol", Secret: "carol's password"}); err != nil || vd.Reason != "" {
+			t.Fatalf("right password: %v, reason %q", err, vd.Reason)
+		}
+		if vd, err := v.Verify(ctx, authgate.Credential{Username: "carol", Secret: "wrong"}); err != nil || vd.Reason == "" {
+			t.Fatalf("wrong password: %v, reason %q", err, vd.Reason)
+		}
+	}
+	nices := seen()
+	if len(nices) < 20 {
+		t.Fatalf("%d hashes recorded, want at least 20", len(nices))
+	}
+	for i, n := range nices {
+		if n != 19 {
+			t.Fatalf("hash %d ran at nice %d, want 19 (all: %v)", i, n, nices)
+		}
+	}
+	if n := threadNice(t); n != callerNice {
+		t.Errorf("the calling thread's nice changed from %d to %d", callerNice, n)
+	}
+	// Each hash's thread ends with it: the hashes must not leave as many
+	// threads behind, nor hand a niced thread to other goroutines.
+	if after := threads(t); after > before+4 {
+		t.Errorf("threads grew from %d to %d over %d hashes: the hashing threads are not ended", before, after, len(nices))
+	}
+}
+
+func TestNormalPriorityHashesOnTheCallersPriority(t *testing.T) {
+	f := newFixture(t)
+	v := f.verifier(Options{NormalPriority: true, MaxConcurrent: 3})
+	if got := v.LowPriorityThreads(); got != 0 {
+		t.Errorf("LowPriorityThreads() = %d, want 0 with NormalPriority", got)
+	}
+	seen := niceOfHashes(t, v)
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	want := threadNice(t)
+	if _, err := v.Verify(context.Background(), authgate.Credential{Username: "carol", Secret: "wrong"}); err != nil {
+		t.Fatal(err)
+	}
+	nices := seen()
+	if len(nices) == 0 {
+		t.Fatal("no hash recorded")
+	}
+	for _, n := range nices {
+		if n != want {
+			t.Fatalf("hash ran at nice %d, want the caller's %d (all: %v)", n, want, nices)
+		}
+	}
+}
