@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -67,10 +68,11 @@ func (c Credential) String() string {
 	if c.Method == "" {
 		return "no credential"
 	}
-	s := fmt.Sprintf("%s in %s (%d bytes)", c.Method, c.Header, len(c.Secret))
+	// Built without fmt: every request's trace has this line.
+	s := string(c.Method) + " in " + c.Header + " (" + strconv.Itoa(len(c.Secret)) + " bytes)"
 	if c.Username != "" {
 		if n := LoggableName(c.Username); n == c.Username {
-			s += fmt.Sprintf(" for user %q", n)
+			s += " for user " + strconv.Quote(n)
 		} else {
 			s += " for user " + n
 		}
