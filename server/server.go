@@ -119,7 +119,7 @@ func New(cfg *config.Config, opts Options) (_ *Server, err error) {
 		verifiers[authgate.MethodTOTP] = s.browser.twoStep
 	}
 	s.starters = starters
-	ropts := signinlog.RecorderOptions{Output: out, Handler: handlerFor(cfg.Log), Keep: cfg.Log.KeepLast,
+	ropts := signinlog.RecorderOptions{Output: out, Text: cfg.Log.Format == config.LogText, Level: cfg.Log.Level, Keep: cfg.Log.KeepLast,
 		RefusedOnly: cfg.Log.Decisions == config.DecisionsRefused,
 		// The durable sign-in log keeps each trace; the line says why.
 		Summary: cfg.Log.Store != config.LogStoreNone}

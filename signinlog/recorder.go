@@ -22,8 +22,11 @@ import (
 
 // Recorder is an authgate.EventSink.
 type Recorder struct {
-	logger      *slog.Logger
-	out         *bufio.Writer // under logger; flushed whenever the queue empties
+	out         *bufio.Writer // nil without Output; flushed lineDelay after its first pending line
+	text        *slog.Logger  // writes lines to out in the text format; nil for JSON
+	level       slog.Leveler  // of JSON lines
+	line        []byte        // a JSON line being built
+	fallback    *slog.Logger  // JSON lines appendJSONLine cannot write
 	refusedOnly bool
 	summary     bool
 	ch          chan item
@@ -49,9 +52,11 @@ type RecorderOptions struct {
 	// goroutine, so share Output with other loggers only through a writer
 	// that serialises writes.
 	Output io.Writer
-	// Handler makes the slog handler that formats the lines (JSON or
-	// text); slog.NewJSONHandler when nil.
-	Handler func(io.Writer) slog.Handler
+	// Text writes lines in slog's text format instead of JSON.
+	Text bool
+	// Level is the least level of line written: decisions are logged at
+	// info, or warn for refusals with a 5xx status. Info when nil.
+	Level slog.Leveler
 	// Keep is how many recent decisions stay in memory.
 	Keep int
 	// RefusedOnly writes lines for refused decisions only; all are kept
@@ -72,11 +77,16 @@ func New(opts RecorderOptions) *Recorder {
 		summary:     opts.Summary,
 	}
 	if opts.Output != nil {
-		if opts.Handler == nil {
-			opts.Handler = func(w io.Writer) slog.Handler { return slog.NewJSONHandler(w, nil) }
-		}
 		r.out = bufio.NewWriterSize(opts.Output, 64<<10)
-		r.logger = slog.New(opts.Handler(r.out))
+		if r.level = opts.Level; r.level == nil {
+			r.level = slog.LevelInfo
+		}
+		ho := &slog.HandlerOptions{Level: r.level}
+		if opts.Text {
+			r.text = slog.New(slog.NewTextHandler(r.out, ho))
+		} else {
+			r.fallback = slog.New(slog.NewJSONHandler(r.out, ho))
+		}
 	}
 	go r.run()
 	return r
@@ -130,27 +140,48 @@ func (r *Recorder) Close() {
 
 func (r *Recorder) run() {
 	defer close(r.done)
-	for it := range r.ch {
-		if it.flushed != nil {
-			r.flush()
-			close(it.flushed)
-			continue
-		}
-		d := it.d
-		r.mu.Lock()
-		r.ring[r.next] = d
-		r.next = (r.next + 1) % len(r.ring)
-		r.full = r.full || r.next == 0
-		r.mu.Unlock()
-		if r.logger != nil && !(r.refusedOnly && d.Allowed) {
-			r.log(d)
-			if len(r.ch) == 0 {
+	// Lines wait in the buffer for at most lineDelay: one write for a
+	// burst of lines rather than one per line, which under load cost a
+	// system call per refusal.
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	pending := false
+	for {
+		select {
+		case it, ok := <-r.ch:
+			if !ok {
 				r.flush()
+				return
 			}
+			if it.flushed != nil {
+				r.flush()
+				pending = false
+				close(it.flushed)
+				continue
+			}
+			d := it.d
+			r.mu.Lock()
+			r.ring[r.next] = d
+			r.next = (r.next + 1) % len(r.ring)
+			r.full = r.full || r.next == 0
+			r.mu.Unlock()
+			if r.out != nil && !(r.refusedOnly && d.Allowed) {
+				r.log(d)
+				if !pending {
+					pending = true
+					timer.Reset(lineDelay)
+				}
+			}
+		case <-timer.C:
+			r.flush()
+			pending = false
 		}
 	}
-	r.flush()
 }
+
+// lineDelay is the longest a decision's log line waits in the recorder's
+// buffer before it is written.
+const lineDelay = 10 * time.Millisecond
 
 func (r *Recorder) flush() {
 	if r.out != nil {
@@ -189,23 +220,60 @@ func (r *Recorder) Recent(n int) []*authgate.Decision {
 	return out
 }
 
-// checks is the trace attribute: the whole trace, or in summary mode only
-// the check that names the reason (the durable log keeps the rest).
-func (r *Recorder) checks(d *authgate.Decision) slog.Attr {
-	if !r.summary {
+// checksAttr is the trace attribute: the whole trace, or in summary mode
+// only the check that names the reason (the durable log keeps the rest).
+func checksAttr(d *authgate.Decision, summary bool) slog.Attr {
+	if !summary {
 		return slog.Any("checks", trace(d.Checks))
 	}
-	for i := len(d.Checks) - 1; i >= 0; i-- {
-		if c := d.Checks[i]; c.Reason != "" {
-			return slog.String("failed_check", c.Name+": "+c.Detail)
-		}
+	if c, ok := failedCheck(d); ok {
+		return slog.String("failed_check", c.Name+": "+c.Detail)
 	}
 	return slog.Attr{}
 }
 
+// failedCheck is the last check that names a reason.
+func failedCheck(d *authgate.Decision) (authgate.Check, bool) {
+	for i := len(d.Checks) - 1; i >= 0; i-- {
+		if c := d.Checks[i]; c.Reason != "" {
+			return c, true
+		}
+	}
+	return authgate.Check{}, false
+}
+
 // log writes one decision as one structured line.
 func (r *Recorder) log(d *authgate.Decision) {
-	level := slog.LevelInfo
+	level := lineLevel(d)
+	if r.text != nil {
+		r.text.LogAttrs(context.Background(), level, "decision", lineAttrs(d, r.summary)...)
+		return
+	}
+	if level < r.level.Level() {
+		return
+	}
+	// The JSON line is written without slog's handler, which cost a
+	// refusal several microseconds (TestJSONLineMatchesSlog keeps the two
+	// identical).
+	var ok bool
+	if r.line, ok = appendJSONLine(r.line[:0], d, level, time.Now(), r.summary); ok {
+		r.out.Write(r.line)
+		return
+	}
+	r.fallback.LogAttrs(context.Background(), level, "decision", lineAttrs(d, r.summary)...)
+}
+
+// lineLevel is the level of d's line: warn for a refusal with a 5xx
+// status (the gateway could not decide), info for the others.
+func lineLevel(d *authgate.Decision) slog.Level {
+	if !d.Allowed && reason.Lookup(d.Reason).Status >= 500 {
+		return slog.LevelWarn
+	}
+	return slog.LevelInfo
+}
+
+// lineAttrs are the attributes of d's line, in order.
+func lineAttrs(d *authgate.Decision, summary bool) []slog.Attr {
 	attrs := make([]slog.Attr, 0, 16)
 	attrs = append(attrs,
 		slog.String("request_id", d.RequestID),
@@ -214,11 +282,7 @@ func (r *Recorder) log(d *authgate.Decision) {
 		slog.String("method", string(d.Method)),
 	)
 	if !d.Allowed {
-		rs := reason.Lookup(d.Reason)
-		if rs.Status >= 500 {
-			level = slog.LevelWarn
-		}
-		attrs = append(attrs, slog.String("reason", string(d.Reason)), slog.Int("status", rs.Status))
+		attrs = append(attrs, slog.String("reason", string(d.Reason)), slog.Int("status", reason.Lookup(d.Reason).Status))
 	}
 	if d.Claimed != "" {
 		attrs = append(attrs, slog.String("claimed", d.Claimed))
@@ -235,16 +299,20 @@ func (r *Recorder) log(d *authgate.Decision) {
 	if d.Token != nil {
 		attrs = append(attrs, tokenAttr(d.Token))
 	}
-	attrs = append(attrs,
+	return append(attrs,
 		slog.String("source", d.Source.String()),
 		slog.String("http_method", d.HTTPMethod),
 		slog.String("host", d.Host),
 		slog.String("path", d.Path),
 		slog.String("user_agent", d.UserAgent),
-		slog.Float64("latency_ms", float64(d.Latency)/float64(time.Millisecond)),
-		r.checks(d),
+		slog.Float64("latency_ms", latencyMillis(d)),
+		checksAttr(d, summary),
 	)
-	r.logger.LogAttrs(context.Background(), level, "decision", attrs...)
+}
+
+// latencyMillis is d's latency in milliseconds, as lines carry it.
+func latencyMillis(d *authgate.Decision) float64 {
+	return float64(d.Latency) / float64(time.Millisecond)
 }
 
 var _ authgate.EventSink = (*Recorder)(nil)

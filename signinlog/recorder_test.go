@@ -4,9 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -66,7 +65,7 @@ func TestJSONLogLineHasTheTraceAsAnArray(t *testing.T) {
 
 func TestTextLogLineIsReadable(t *testing.T) {
 	var buf bytes.Buffer
-	r := New(RecorderOptions{Output: &buf, Handler: func(w io.Writer) slog.Handler { return slog.NewTextHandler(w, nil) }, Keep: 10})
+	r := New(RecorderOptions{Output: &buf, Text: true, Keep: 10})
 	r.Record(decision("req-1"))
 	r.Close()
 	for _, want := range []string{`checks="jwt.exp fail: expired 312 s ago"`, `token.alg=ES256 token.kid=k1 token.exp=2023-11-14T22:13:20.000Z`} {
@@ -132,5 +131,47 @@ func TestSummaryLinesNameTheFailingCheckOnly(t *testing.T) {
 	line := buf.String()
 	if !strings.Contains(line, `"failed_check":"jwt.exp: expired 312 s ago"`) || strings.Contains(line, "route api") || strings.Contains(line, `"checks"`) {
 		t.Errorf("summary line:\n%s", line)
+	}
+}
+
+// lockedBuffer is a bytes.Buffer a test can read while the recorder writes.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// Lines are written in bursts, but none waits in the buffer for long:
+// without Flush or Close, each line reaches the output within lineDelay.
+func TestLinesReachTheOutputWithoutAFlush(t *testing.T) {
+	var out lockedBuffer
+	r := New(RecorderOptions{Output: &out, Keep: 10})
+	defer r.Close()
+	for i := range 3 {
+		id := fmt.Sprintf("burst-%d", i)
+		start := time.Now()
+		r.Record(decision(id))
+		for !strings.Contains(out.String(), id) {
+			if time.Since(start) > 5*time.Second {
+				t.Fatalf("line %s not written after %s; output:\n%s", id, time.Since(start), out.String())
+			}
+			time.Sleep(time.Millisecond)
+		}
+		// A later line starts a new wait: the timer is not left stopped.
+		time.Sleep(2 * lineDelay)
+	}
+	if n := strings.Count(out.String(), "\n"); n != 3 {
+		t.Errorf("%d lines written, want 3:\n%s", n, out.String())
 	}
 }
