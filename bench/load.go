@@ -38,6 +38,10 @@ type LoadOptions struct {
 	// from when it was due, not when it was sent, so a stall is not hidden
 	// by the requests it delayed (coordinated omission).
 	Rate float64
+	// ServerCPU, when set, returns the CPU time the process under test has
+	// used so far; Load reads it when the measured window opens and when
+	// it closes, and reports the difference (LoadResult.ServerCPU).
+	ServerCPU func() (time.Duration, bool)
 }
 
 // LoadResult is what one run measured.
@@ -49,6 +53,17 @@ type LoadResult struct {
 	FirstError string
 	Window     time.Duration
 	Latency    Histogram
+	// ServerCPU is the CPU time (user and system) the process under test
+	// used inside the measured window; 0 when unknown.
+	ServerCPU time.Duration
+}
+
+// CPUPerRequest is the server's CPU time per answered request, or 0.
+func (r *LoadResult) CPUPerRequest() time.Duration {
+	if r.Requests == 0 {
+		return 0
+	}
+	return r.ServerCPU / time.Duration(r.Requests)
 }
 
 // RPS returns the measured requests per second, errors included.
@@ -73,6 +88,7 @@ func (r *LoadResult) add(o *LoadResult) {
 		r.FirstError = o.FirstError
 	}
 	r.Window += o.Window
+	r.ServerCPU += o.ServerCPU
 	r.Latency.Merge(&o.Latency)
 }
 
@@ -130,9 +146,11 @@ func Load(ctx context.Context, t Target, o LoadOptions) (*LoadResult, error) {
 		wg.Add(1)
 		go func() { defer wg.Done(); w.run(ctx) }()
 	}
+	cpu := make(chan time.Duration, 1)
+	go func() { cpu <- serverCPU(ctx, o.ServerCPU, measureFrom, end) }()
 	wg.Wait()
 
-	res := &LoadResult{Statuses: map[int]uint64{}, Window: o.Duration}
+	res := &LoadResult{Statuses: map[int]uint64{}, Window: o.Duration, ServerCPU: <-cpu}
 	if now := time.Now(); now.Before(end) { // ctx ended early
 		res.Window = max(0, now.Sub(measureFrom))
 	}
@@ -148,6 +166,31 @@ func Load(ctx context.Context, t Target, o LoadOptions) (*LoadResult, error) {
 		res.Latency.Merge(&w.latency)
 	}
 	return res, nil
+}
+
+// serverCPU returns the CPU time read reports used between from and to, or
+// 0 when read is nil, fails, or ctx ends first.
+func serverCPU(ctx context.Context, read func() (time.Duration, bool), from, to time.Time) time.Duration {
+	if read == nil {
+		return 0
+	}
+	sample := func(at time.Time) (time.Duration, bool) {
+		select {
+		case <-time.After(time.Until(at)):
+			return read()
+		case <-ctx.Done():
+			return 0, false
+		}
+	}
+	start, ok := sample(from)
+	if !ok {
+		return 0
+	}
+	stop, ok := sample(to)
+	if !ok || stop < start {
+		return 0
+	}
+	return stop - start
 }
 
 // worker drives one connection.

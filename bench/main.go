@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -216,8 +217,21 @@ func measureMain(ctx context.Context, o options, binary, dir string, up *child, 
 
 	rows := selectRows(scenarios(up.URL, rp.URL, gw.URL, fx), o.run)
 	load := LoadOptions{Conns: o.conns, Warmup: o.warmup, Duration: o.duration}
+	// Each row reports the CPU of the process it sends its requests to.
+	loadOf := func(s Scenario) LoadOptions {
+		l := load
+		switch strings.TrimSuffix(s.Name, againSuffix) {
+		case rowUpstream:
+			l.ServerCPU = up.CPU
+		case rowReverseProxy:
+			l.ServerCPU = rp.CPU
+		default:
+			l.ServerCPU = gw.CPU
+		}
+		return l
+	}
 	for i, s := range rows {
-		res, err := Load(ctx, s.Target, load)
+		res, err := Load(ctx, s.Target, loadOf(s))
 		if err != nil {
 			return err
 		}
@@ -226,7 +240,7 @@ func measureMain(ctx context.Context, o options, binary, dir string, up *child, 
 		}
 		row := newRow(s, res)
 		rep.Rows = append(rep.Rows, row)
-		fmt.Fprintf(log, "[%2d/%d] %-26s %7.0f rps  p50 %6.2f ms  p99 %6.2f ms  errors %d\n", i+1, len(rows), s.Name, row.RPS, row.P50ms, row.P99ms, row.Errors)
+		fmt.Fprintf(log, "[%2d/%d] %-26s %7.0f rps  p50 %6.2f ms  p99 %6.2f ms  cpu %5.1f µs  errors %d\n", i+1, len(rows), s.Name, row.RPS, row.P50ms, row.P99ms, row.CPUus, row.Errors)
 		time.Sleep(250 * time.Millisecond) // let the servers settle between rows
 	}
 	// The baselines again, after every other row: rows are compared with
@@ -238,7 +252,7 @@ func measureMain(ctx context.Context, o options, binary, dir string, up *child, 
 			continue
 		}
 		s.Name, s.About = s.Name+againSuffix, s.About+"; measured again after the other rows"
-		res, err := Load(ctx, s.Target, load)
+		res, err := Load(ctx, s.Target, loadOf(s))
 		if err != nil {
 			return err
 		}

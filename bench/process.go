@@ -124,6 +124,12 @@ func launch(name string, cmd *exec.Cmd, logPath string) (*child, error) {
 // Pid returns the child's process id.
 func (c *child) Pid() int { return c.cmd.Process.Pid }
 
+// CPU reads the CPU time the child has used so far (LoadOptions.ServerCPU).
+func (c *child) CPU() (time.Duration, bool) {
+	d, err := processCPU(c.Pid())
+	return d, err == nil
+}
+
 // stop asks the child to shut down (SIGTERM, which authgate and every mode
 // here handle cleanly) and kills it if it has not exited in 10 s. It
 // returns the exit error of a child that did not stop cleanly.

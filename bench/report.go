@@ -53,14 +53,19 @@ type Settings struct {
 
 // Row is one scenario's figures.
 type Row struct {
-	Name       string         `json:"name"`
-	Group      string         `json:"group"`
-	About      string         `json:"about"`
-	RPS        float64        `json:"rps"`
-	P50ms      float64        `json:"p50_ms"`
-	P99ms      float64        `json:"p99_ms"`
-	MeanMs     float64        `json:"mean_ms"`
-	MaxMs      float64        `json:"max_ms"`
+	Name   string  `json:"name"`
+	Group  string  `json:"group"`
+	About  string  `json:"about"`
+	RPS    float64 `json:"rps"`
+	P50ms  float64 `json:"p50_ms"`
+	P99ms  float64 `json:"p99_ms"`
+	MeanMs float64 `json:"mean_ms"`
+	MaxMs  float64 `json:"max_ms"`
+	// CPUus is the CPU time, in microseconds, that the process under test
+	// (the upstream, the reverse proxy or authgate) spent per request in
+	// the measured window: a figure the machine's noise moves far less
+	// than rps, since time the process waits for a core costs it nothing.
+	CPUus      float64        `json:"server_cpu_us_per_request,omitempty"`
 	Requests   uint64         `json:"requests"`
 	Errors     uint64         `json:"errors"`
 	Statuses   map[int]uint64 `json:"statuses"`
@@ -98,7 +103,7 @@ func newRow(s Scenario, r *LoadResult) Row {
 	return Row{
 		Name: s.Name, Group: s.Group, About: s.About,
 		RPS: r.RPS(), P50ms: ms(r.Latency.Quantile(0.50)), P99ms: ms(r.Latency.Quantile(0.99)),
-		MeanMs: ms(r.Latency.Mean()), MaxMs: ms(r.Latency.Max()),
+		MeanMs: ms(r.Latency.Mean()), MaxMs: ms(r.Latency.Max()), CPUus: float64(r.CPUPerRequest()) / float64(time.Microsecond),
 		Requests: r.Requests, Errors: r.Errors, Statuses: r.Statuses, FirstError: r.FirstError,
 		CompareTo: s.CompareTo, MinRatio: s.MinRatio,
 	}
@@ -177,15 +182,15 @@ func (rep *Report) writeText(w io.Writer) {
 	for _, r := range rep.Rows {
 		width = max(width, len(r.Name))
 	}
-	line := func(name, rps, p50, p99, errs, ratio, vs, target, verdict string) {
-		fmt.Fprintf(w, "  %-*s %8s %8s %8s %7s %7s  %-*s %-8s %s\n", width, name, rps, p50, p99, errs, ratio, width, vs, target, verdict)
+	line := func(name, rps, p50, p99, cpu, errs, ratio, vs, target, verdict string) {
+		fmt.Fprintf(w, "  %-*s %8s %8s %8s %8s %7s %7s  %-*s %-8s %s\n", width, name, rps, p50, p99, cpu, errs, ratio, width, vs, target, verdict)
 	}
 	group := ""
 	for _, r := range rep.Rows {
 		if r.Group != group {
 			group = r.Group
 			fmt.Fprintf(w, "\n%s\n", strings.ToUpper(group))
-			line("scenario", "rps", "p50 ms", "p99 ms", "errors", "ratio", "vs", "target", "")
+			line("scenario", "rps", "p50 ms", "p99 ms", "cpu µs", "errors", "ratio", "vs", "target", "")
 		}
 		ratio, target, verdict := "", "", ""
 		if r.Ratio > 0 {
@@ -203,7 +208,11 @@ func (rep *Report) writeText(w io.Writer) {
 		if r.Errors > 0 || r.Requests == 0 {
 			verdict += " ERRORS"
 		}
-		line(r.Name, fmt.Sprintf("%.0f", r.RPS), fmt.Sprintf("%.2f", r.P50ms), fmt.Sprintf("%.2f", r.P99ms),
+		cpu := ""
+		if r.CPUus > 0 {
+			cpu = fmt.Sprintf("%.1f", r.CPUus)
+		}
+		line(r.Name, fmt.Sprintf("%.0f", r.RPS), fmt.Sprintf("%.2f", r.P50ms), fmt.Sprintf("%.2f", r.P99ms), cpu,
 			fmt.Sprint(r.Errors), ratio, r.CompareTo, target, verdict)
 	}
 	if iso := rep.Isolation; iso != nil {

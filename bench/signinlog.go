@@ -65,7 +65,7 @@ func measureLogPrice(ctx context.Context, binary, dir string, fx *Fixture, on *c
 	*children = append(*children, off)
 	var rows []Row
 	for _, name := range names {
-		offRow, onRow, err := logPair(ctx, name, off.URL, on.URL, fx, load, log)
+		offRow, onRow, err := logPair(ctx, name, off, on, fx, load, log)
 		if err != nil {
 			return nil, err
 		}
@@ -77,8 +77,8 @@ func measureLogPrice(ctx context.Context, binary, dir string, fx *Fixture, on *c
 // logPair measures row name against the log-off and the log-on gateway,
 // off, on, on, off, and returns the sums as the rows "name,log-off" and
 // "name,log-on".
-func logPair(ctx context.Context, name, offURL, onURL string, fx *Fixture, load LoadOptions, log io.Writer) (Row, Row, error) {
-	offS, onS := findScenario(offURL, fx, name), findScenario(onURL, fx, name)
+func logPair(ctx context.Context, name string, off, on *child, fx *Fixture, load LoadOptions, log io.Writer) (Row, Row, error) {
+	offS, onS := findScenario(off.URL, fx, name), findScenario(on.URL, fx, name)
 	if offS == nil || onS == nil {
 		return Row{}, Row{}, fmt.Errorf("bench: no row %q to price the sign-in log with", name)
 	}
@@ -90,12 +90,16 @@ func logPair(ctx context.Context, name, offURL, onURL string, fx *Fixture, load 
 	}
 	sums := map[string]*LoadResult{}
 	for _, s := range []*Scenario{offS, onS, onS, offS} {
-		res, err := Load(ctx, s.Target, load)
+		l := load
+		if l.ServerCPU = on.CPU; s == offS {
+			l.ServerCPU = off.CPU
+		}
+		res, err := Load(ctx, s.Target, l)
 		if err != nil {
 			return Row{}, Row{}, err
 		}
-		fmt.Fprintf(log, "[log] %-28s %7.0f rps  p50 %6.2f ms  p99 %6.2f ms  errors %d\n", s.Name, res.RPS(),
-			ms(res.Latency.Quantile(0.5)), ms(res.Latency.Quantile(0.99)), res.Errors)
+		fmt.Fprintf(log, "[log] %-28s %7.0f rps  p50 %6.2f ms  p99 %6.2f ms  cpu %5.1f µs  errors %d\n", s.Name, res.RPS(),
+			ms(res.Latency.Quantile(0.5)), ms(res.Latency.Quantile(0.99)), float64(res.CPUPerRequest())/float64(time.Microsecond), res.Errors)
 		if sums[s.Name] == nil {
 			sums[s.Name] = res
 		} else {
