@@ -27,6 +27,7 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzVerify$$' -fuzztime=$(FUZZTIME) ./verify/jwt
 	$(GO) test -run='^$$' -fuzz='^FuzzVerifyParts$$' -fuzztime=$(FUZZTIME) ./verify/jwt
 	$(GO) test -run='^$$' -fuzz='^FuzzChallenges$$' -fuzztime=$(FUZZTIME) ./doctor
+	$(GO) test -run='^$$' -fuzz='^FuzzAppendMatchesTheStandardLibrary$$' -fuzztime=$(FUZZTIME) ./internal/jsonquote
 
 build:
 	$(GO) build -o bin/authgate ./cmd/authgate

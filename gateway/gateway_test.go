@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"encoding/json"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -164,4 +165,33 @@ func mustURL(t *testing.T, s string) *url.URL {
 		t.Fatal(err)
 	}
 	return u
+}
+
+// The problem document is written by hand; json.Marshal is the reference,
+// over every reason of the catalogue and hostile text in each field that
+// can carry the caller's input.
+func TestProblemJSONMatchesEncodingJSON(t *testing.T) {
+	hostile := "<script>\"&'\\\n\b\f\x00\xff\u2028 é 🙂"
+	n := 0
+	for _, rs := range reason.All() {
+		for i, p := range []problem{
+			{Type: "/.authgate/reasons/" + string(rs.Code), Title: rs.Title, Status: rs.Status, Detail: rs.Message,
+				Instance: "urn:authgate:request:06h3csb19k5801sj4330cvwxv0", Code: string(rs.Code), RequestID: "06h3csb19k5801sj4330cvwxv0"},
+			{Type: hostile, Title: rs.Title, Status: rs.Status, Detail: hostile, Instance: hostile, Code: string(rs.Code),
+				RequestID: hostile, Hint: rs.Hint, Explanation: hostile, RetryAfter: 30, Scope: "orders:read " + hostile, ServerTime: "2026-12-02T12:00:00Z"},
+			{RetryAfter: -1},
+		} {
+			want, err := json.Marshal(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := p.appendJSON([]byte("x")); string(got) != "x"+string(want)+"\n" {
+				t.Fatalf("%s, case %d:\n got %s\nwant %s", rs.Code, i, got[1:], want)
+			}
+			n++
+		}
+	}
+	if n < 30 {
+		t.Fatalf("only %d documents compared", n)
+	}
 }

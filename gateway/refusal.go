@@ -1,13 +1,13 @@
 package gateway
 
 import (
-	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/authgate/authgate"
+	"github.com/authgate/authgate/internal/jsonquote"
 	"github.com/authgate/authgate/policy"
 	"github.com/authgate/authgate/reason"
 )
@@ -90,11 +90,44 @@ func (g *Gateway) writeRefusal(w http.ResponseWriter, r *http.Request, d *authga
 		refusalPage.Execute(w, p)
 		return
 	}
-	body, _ := json.Marshal(p)
+	body := p.appendJSON(make([]byte, 0, 512))
 	h.Set("Content-Type", "application/problem+json")
-	h.Set("Content-Length", strconv.Itoa(len(body)+1))
+	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(p.Status)
-	w.Write(append(body, '\n'))
+	w.Write(body)
+}
+
+// appendJSON appends p and a newline, byte for byte as json.Marshal
+// writes it (TestProblemJSONMatchesEncodingJSON), without its reflection:
+// every refusal writes one.
+func (p *problem) appendJSON(b []byte) []byte {
+	field := func(key, v string, omitEmpty bool) {
+		if v == "" && omitEmpty {
+			return
+		}
+		b = append(b, ',', '"')
+		b = append(b, key...)
+		b = append(b, '"', ':')
+		b = jsonquote.Append(b, v, jsonquote.Marshal)
+	}
+	b = append(b, `{"type":`...)
+	b = jsonquote.Append(b, p.Type, jsonquote.Marshal)
+	field("title", p.Title, false)
+	b = append(b, `,"status":`...)
+	b = strconv.AppendInt(b, int64(p.Status), 10)
+	field("detail", p.Detail, false)
+	field("instance", p.Instance, false)
+	field("code", p.Code, false)
+	field("request_id", p.RequestID, false)
+	field("hint", p.Hint, true)
+	field("explanation", p.Explanation, true)
+	if p.RetryAfter != 0 {
+		b = append(b, `,"retry_after":`...)
+		b = strconv.AppendInt(b, int64(p.RetryAfter), 10)
+	}
+	field("scope", p.Scope, true)
+	field("server_time", p.ServerTime, true)
+	return append(b, '}', '\n')
 }
 
 // failingDetail is the detail of the check that refused, for verbose routes.

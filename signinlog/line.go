@@ -5,9 +5,9 @@ import (
 	"math"
 	"strconv"
 	"time"
-	"unicode/utf8"
 
 	"github.com/authgate/authgate"
+	"github.com/authgate/authgate/internal/jsonquote"
 	"github.com/authgate/authgate/reason"
 )
 
@@ -107,7 +107,7 @@ func appendTokenGroup(b []byte, t *authgate.TokenInfo) ([]byte, bool) {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendEncodingJSONString(b, a)
+			b = jsonquote.Append(b, a, jsonquote.Encoder)
 		}
 		b = append(b, ']')
 	}
@@ -174,63 +174,7 @@ func appendJSONFloat(b []byte, f float64) ([]byte, bool) {
 	return b, true
 }
 
-// appendSlogString appends s quoted as slog's JSON handler quotes strings:
-// \n, \r and \t short, other control bytes as \u00XX, invalid UTF-8 as
-// \ufffd, and U+2028 and U+2029 escaped; no HTML escaping.
+// appendSlogString appends s quoted as slog's JSON handler quotes strings.
 func appendSlogString(b []byte, s string) []byte {
-	return appendQuoted(b, s, false)
-}
-
-// appendEncodingJSONString appends s quoted as encoding/json quotes it
-// without HTML escaping: as appendSlogString, and \b and \f short too.
-func appendEncodingJSONString(b []byte, s string) []byte {
-	return appendQuoted(b, s, true)
-}
-
-func appendQuoted(b []byte, s string, shortBF bool) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch {
-			case c == '"' || c == '\\':
-				b = append(b, '\\', c)
-			case c == '\n':
-				b = append(b, '\\', 'n')
-			case c == '\r':
-				b = append(b, '\\', 'r')
-			case c == '\t':
-				b = append(b, '\\', 't')
-			case shortBF && c == '\b':
-				b = append(b, '\\', 'b')
-			case shortBF && c == '\f':
-				b = append(b, '\\', 'f')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			b = append(append(b, s[start:i]...), `\ufffd`...)
-		case r == '\u2028' || r == '\u2029':
-			b = append(append(b, s[start:i]...), '\\', 'u', '2', '0', '2', hex[r&0xf])
-		default:
-			i += size
-			continue
-		}
-		i += size
-		start = i
-	}
-	return append(append(b, s[start:]...), '"')
+	return jsonquote.Append(b, s, jsonquote.Slog)
 }

@@ -1,0 +1,76 @@
+// Package jsonquote appends strings as JSON string literals, escaped
+// byte for byte as the standard library's encoders escape them, for the
+// hand-written encoders of hot paths (decision log lines, problem
+// documents) whose output must not differ from what those encoders wrote.
+package jsonquote
+
+import "unicode/utf8"
+
+// Style is one encoder's way of escaping.
+type Style struct {
+	// ShortBF writes \b and \f as such rather than as \u0008 and \u000c.
+	ShortBF bool
+	// EscapeHTML writes <, > and & as \u003c, \u003e and \u0026.
+	EscapeHTML bool
+}
+
+var (
+	// Slog is log/slog's JSON handler.
+	Slog = Style{}
+	// Encoder is encoding/json's Encoder with SetEscapeHTML(false), as
+	// slog uses for values it marshals.
+	Encoder = Style{ShortBF: true}
+	// Marshal is encoding/json.Marshal.
+	Marshal = Style{ShortBF: true, EscapeHTML: true}
+)
+
+// Append appends s quoted in style st. All three styles write ", \ and
+// control bytes escaped (\n, \r and \t short), invalid UTF-8 as \ufffd,
+// and U+2028 and U+2029 escaped.
+func Append(b []byte, s string, st Style) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && (!st.EscapeHTML || c != '<' && c != '>' && c != '&') {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch {
+			case c == '"' || c == '\\':
+				b = append(b, '\\', c)
+			case c == '\n':
+				b = append(b, '\\', 'n')
+			case c == '\r':
+				b = append(b, '\\', 'r')
+			case c == '\t':
+				b = append(b, '\\', 't')
+			case st.ShortBF && c == '\b':
+				b = append(b, '\\', 'b')
+			case st.ShortBF && c == '\f':
+				b = append(b, '\\', 'f')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b = append(append(b, s[start:i]...), `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			b = append(append(b, s[start:i]...), '\\', 'u', '2', '0', '2', hex[r&0xf])
+		default:
+			i += size
+			continue
+		}
+		i += size
+		start = i
+	}
+	return append(append(b, s[start:]...), '"')
+}
