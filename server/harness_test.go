@@ -33,7 +33,7 @@ import (
 // issuer whose endpoint is down), a real SQLite store and a clock the test
 // moves.
 type harness struct {
-	t      *testing.T
+	t      testing.TB
 	srv    *server.Server
 	base   string
 	client *http.Client
@@ -117,7 +117,13 @@ func newHarnessOn(t *testing.T, dsn string) *harness {
 }
 
 // newHarnessWith is newHarness with more top-level configuration.
-func newHarnessWith(t *testing.T, extra string) *harness {
+func newHarnessWith(t testing.TB, extra string) *harness {
+	t.Helper()
+	return newHarnessEdited(t, func(cfg string) string { return cfg + extra })
+}
+
+// newHarnessEdited is newHarness with its configuration's text edited.
+func newHarnessEdited(t testing.TB, edit func(string) string) *harness {
 	t.Helper()
 	h := &harness{t: t, release: make(chan struct{}), clock: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC), dataDir: t.TempDir()}
 	var err error
@@ -138,7 +144,7 @@ func newHarnessWith(t *testing.T, extra string) *harness {
 	}
 
 	text := strings.NewReplacer("{{DATA}}", h.dataDir, "{{JWKS}}", h.jwks.URL, "{{UP}}", h.upstream.URL).Replace(harnessConfig)
-	text += extra
+	text = edit(text)
 	cfg, err := config.Parse(filepath.Join(h.dataDir, "authgate.yaml"), []byte(text))
 	if err != nil {
 		t.Fatal(err)
@@ -170,11 +176,17 @@ func newHarnessWith(t *testing.T, extra string) *harness {
 type lockedBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
+	// discard drops what is written, as a benchmark's million lines
+	// would otherwise measure the buffer's growth.
+	discard bool
 }
 
 func (b *lockedBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if b.discard {
+		return len(p), nil
+	}
 	return b.buf.Write(p)
 }
 
