@@ -13,6 +13,7 @@ import (
 	"net/netip"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/authgate/authgate/decision"
@@ -69,6 +70,8 @@ type Gateway struct {
 	restored []string
 	proxies  map[string]*httputil.ReverseProxy
 	mux      *http.ServeMux
+	// challengeCache holds WWW-Authenticate values by challengeKey.
+	challengeCache sync.Map
 }
 
 // New builds a Gateway; the proxies for every route are built here, once.

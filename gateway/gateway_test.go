@@ -109,6 +109,14 @@ func TestChallenges(t *testing.T) {
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("challenges (-want +got):\n%s", diff)
 			}
+			// The header value, built once and then remembered: the same
+			// route and reason with another method must not get it (the
+			// two insufficient-scope cases).
+			for range 2 {
+				if h := g.challengeHeader(&tt.d, all, reason.Lookup(tt.reason)); h != strings.Join(tt.want, ", ") {
+					t.Errorf("challengeHeader = %q, want %q", h, strings.Join(tt.want, ", "))
+				}
+			}
 		})
 	}
 }

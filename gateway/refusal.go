@@ -51,8 +51,8 @@ func (g *Gateway) refuse(w http.ResponseWriter, r *http.Request, d *authgate.Dec
 	if route != nil {
 		// One field with every challenge (RFC 9110 §11.6.1 allows a list):
 		// nginx's auth_request passes on only the first of several fields.
-		if cs := g.challenges(d, route, pub); len(cs) > 0 {
-			w.Header().Set("Www-Authenticate", strings.Join(cs, ", "))
+		if c := g.challengeHeader(d, route, pub); c != "" {
+			w.Header().Set("Www-Authenticate", c)
 		}
 	}
 	g.writeRefusal(w, r, d, route, pub, explanation)
@@ -148,6 +148,28 @@ func timeReason(c reason.Code) bool {
 func wantsHTML(r *http.Request) bool {
 	a := r.Header.Get("Accept")
 	return strings.Contains(a, "text/html") && !strings.Contains(a, "application/json")
+}
+
+// challengeKey is what a refusal's challenges depend on: the route, the
+// public reason, and whether a bearer token was presented.
+type challengeKey struct {
+	route  *policy.Route
+	code   reason.Code
+	bearer bool
+}
+
+// challengeHeader is the WWW-Authenticate value of a refusal: challenges
+// joined into one field, or "" for none. Each value is built once per
+// route, reason and method and then remembered: there are at most a few
+// thousand, and building them was a microsecond of every refusal.
+func (g *Gateway) challengeHeader(d *authgate.Decision, route *policy.Route, pub reason.Reason) string {
+	k := challengeKey{route, pub.Code, d.Method == authgate.MethodBearer}
+	if v, ok := g.challengeCache.Load(k); ok {
+		return v.(string)
+	}
+	v := strings.Join(g.challenges(d, route, pub), ", ")
+	g.challengeCache.Store(k, v)
+	return v
 }
 
 // challenges lists one WWW-Authenticate challenge per scheme the route
