@@ -64,9 +64,16 @@ type Writer struct {
 
 	queue     chan *authgate.Decision
 	highWater int
-	inflight  atomic.Int64 // Record calls between their closed check and their send
-	closed    atomic.Bool
-	drained   atomic.Bool // the last replay reached the store and emptied the spool
+	// full wakes the collector once a batch's worth is queued (fullAt
+	// events); otherwise it wakes only every BatchInterval. Woken by each
+	// event instead, it cost the request path a goroutine wake-up (often
+	// a futex call) per decision.
+	full   chan struct{}
+	fullAt int
+
+	inflight atomic.Int64 // Record calls between their closed check and their send
+	closed   atomic.Bool
+	drained  atomic.Bool // the last replay reached the store and emptied the spool
 
 	ctx         context.Context // store calls; canceled when Close's context ends
 	cancel      context.CancelFunc
@@ -227,6 +234,8 @@ func NewWriter(store Store, opts WriterOptions) (*Writer, error) {
 		lock:       lock,
 		queue:      make(chan *authgate.Decision, opts.QueueSize),
 		highWater:  max(opts.QueueSize*3/4, 1),
+		full:       make(chan struct{}, 1),
+		fullAt:     max(min(opts.BatchSize, opts.QueueSize/2), 1),
 		kick:       make(chan struct{}, 1),
 		stopReplay: make(chan struct{}),
 		collected:  make(chan struct{}),
@@ -273,6 +282,12 @@ func (w *Writer) Record(d *authgate.Decision) {
 		for m := w.maxBlocked.Load(); waited > m && !w.maxBlocked.CompareAndSwap(m, waited); m = w.maxBlocked.Load() {
 		}
 	}
+	if len(w.queue) >= w.fullAt {
+		select {
+		case w.full <- struct{}{}:
+		default:
+		}
+	}
 	if len(w.queue) >= w.highWater {
 		// The store is not keeping up: abort the write in progress so its
 		// batch, and the backlog, go to the spool.
@@ -305,6 +320,10 @@ func (w *Writer) close(ctx context.Context) error {
 		time.Sleep(50 * time.Microsecond)
 	}
 	close(w.queue)
+	select {
+	case w.full <- struct{}{}: // the collector sees the queue closed now, not at its next tick
+	default:
+	}
 	<-w.collected
 	close(w.stopReplay)
 	<-w.replayDone
@@ -377,36 +396,41 @@ func (w *Writer) collect() {
 	defer tick.Stop()
 	batch := make([]*authgate.Decision, 0, w.opts.BatchSize)
 	for {
+		ticked := false
 		select {
-		case d, ok := <-w.queue:
-			open := ok
-			if ok {
-				batch = append(batch, d)
-			}
-			// Take what is already queued without a select per event.
-		drain:
-			for open && len(batch) < w.opts.BatchSize {
-				select {
-				case d, ok := <-w.queue:
-					if !ok {
-						open = false
-						break drain
-					}
-					batch = append(batch, d)
-				default:
+		case <-w.full:
+		case <-tick.C:
+			ticked = true
+		}
+		// Take what is queued now (not what arrives meanwhile, so that
+		// under a sustained flood the ticks still come round), a store
+		// write per full batch. Once Close has begun, take everything, to
+		// see the queue closed: Close's wake-up may have found one
+		// already pending and been dropped.
+		open := true
+	drain:
+		for n := max(len(w.queue), 1); n > 0 || w.closed.Load(); n-- {
+			select {
+			case d, ok := <-w.queue:
+				if !ok {
+					open = false
 					break drain
 				}
+				batch = append(batch, d)
+				if len(batch) >= w.opts.BatchSize {
+					w.flush(batch)
+					batch = make([]*authgate.Decision, 0, w.opts.BatchSize)
+				}
+			default:
+				break drain
 			}
-			if !open {
-				w.flush(batch)
-				w.logDrops(true)
-				return
-			}
-			if len(batch) >= w.opts.BatchSize {
-				w.flush(batch)
-				batch = make([]*authgate.Decision, 0, w.opts.BatchSize)
-			}
-		case <-tick.C:
+		}
+		if !open {
+			w.flush(batch)
+			w.logDrops(true)
+			return
+		}
+		if ticked {
 			if len(batch) > 0 {
 				w.flush(batch)
 				batch = make([]*authgate.Decision, 0, w.opts.BatchSize)

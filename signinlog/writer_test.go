@@ -545,3 +545,25 @@ type discardStore struct{ *memStore }
 func (discardStore) Write(context.Context, []*authgate.Decision) error { return nil }
 
 func bufioReader(b []byte) *bufio.Reader { return bufio.NewReader(bytes.NewReader(b)) }
+
+// The collector sleeps between ticks unless a batch's worth is queued: a
+// full batch is written at once, without waiting for BatchInterval, and a
+// smaller one waits for the tick.
+func TestWriterWritesAFullBatchWithoutWaitingForTheInterval(t *testing.T) {
+	s := newMemStore()
+	w, _ := newTestWriter(t, s, WriterOptions{BatchSize: 100, BatchInterval: time.Hour})
+	for i := range 150 {
+		w.Record(event(i))
+	}
+	waitFor(t, "the first 100 events in the store without Close or a tick", func() bool { return s.len() >= 100 })
+	time.Sleep(50 * time.Millisecond)
+	if n := s.len(); n != 100 {
+		t.Errorf("%d events in the store before the tick, want the one full batch of 100", n)
+	}
+	if err := w.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(wantIDs(0, 150), s.ids()); diff != "" {
+		t.Errorf("events in the store after Close (-want +got):\n%s", diff)
+	}
+}
