@@ -29,12 +29,16 @@ var (
 // and U+2028 and U+2029 escaped.
 func Append(b []byte, s string, st Style) []byte {
 	const hex = "0123456789abcdef"
+	safe := &plain
+	if st.EscapeHTML {
+		safe = &htmlSafe
+	}
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && (!st.EscapeHTML || c != '<' && c != '>' && c != '&') {
+			if safe[c] {
 				i++
 				continue
 			}
@@ -74,3 +78,14 @@ func Append(b []byte, s string, st Style) []byte {
 	}
 	return append(append(b, s[start:]...), '"')
 }
+
+// plain and htmlSafe say which ASCII bytes are written as they are: all
+// but control bytes, " and \, and for htmlSafe also <, > and &. A table
+// keeps the common path to one load per byte.
+var plain, htmlSafe = func() (p, h [utf8.RuneSelf]bool) {
+	for c := range utf8.RuneSelf {
+		p[c] = c >= 0x20 && c != '"' && c != '\\'
+		h[c] = p[c] && c != '<' && c != '>' && c != '&'
+	}
+	return p, h
+}()
