@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -134,28 +133,10 @@ func TestSummaryLinesNameTheFailingCheckOnly(t *testing.T) {
 	}
 }
 
-// lockedBuffer is a bytes.Buffer a test can read while the recorder writes.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // Lines are written in bursts, but none waits in the buffer for long:
 // without Flush or Close, each line reaches the output within lineDelay.
 func TestLinesReachTheOutputWithoutAFlush(t *testing.T) {
-	var out lockedBuffer
+	var out syncBuffer
 	r := New(RecorderOptions{Output: &out, Keep: 10})
 	defer r.Close()
 	for i := range 3 {

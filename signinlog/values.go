@@ -4,9 +4,9 @@ import (
 	"log/slog"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/authgate/authgate"
+	"github.com/authgate/authgate/internal/jsonquote"
 )
 
 // trace renders a decision's checks as a JSON array in JSON logs and as
@@ -38,38 +38,10 @@ func appendChecks(b []byte, checks []authgate.Check) []byte {
 	return append(b, ']')
 }
 
-// appendJSONString appends s as a JSON string, escaping what RFC 8259
-// requires and replacing invalid UTF-8. Runs of bytes that need neither
-// are copied whole: nearly every string of a decision is one such run.
+// appendJSONString appends s as a JSON string, quoted as encoding/json
+// quotes it without HTML escaping.
 func appendJSONString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			if c < 0x20 {
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			} else {
-				b = append(b, '\\', c)
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(append(b, s[start:i]...), `\ufffd`...)
-			start = i + 1
-		}
-		i += size
-	}
-	return append(append(b, s[start:]...), '"')
+	return jsonquote.Append(b, s, jsonquote.Encoder)
 }
 
 func (t trace) MarshalText() ([]byte, error) {
