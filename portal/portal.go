@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"path"
 	"time"
 
 	"github.com/authgate/authgate"
@@ -86,6 +87,8 @@ type Portal struct {
 	pages map[string]*template.Template
 	css   []byte
 	mux   *http.ServeMux
+	// routes lists the methods of each page path, for Handles.
+	routes map[string][]string
 }
 
 // New builds the portal's handlers.
@@ -98,27 +101,51 @@ func New(cfg Config) *Portal {
 		p.pages[name] = template.Must(template.ParseFS(assets, "assets/page.html", "assets/"+name+".html"))
 	}
 	p.css, _ = assets.ReadFile("assets/portal.css")
-	m := http.NewServeMux()
+	p.mux = http.NewServeMux()
+	p.routes = map[string][]string{}
 	pre := cfg.Prefix
-	m.HandleFunc("GET "+pre+"static/portal.css", p.stylesheet)
-	m.HandleFunc("GET "+pre+"sign-in", p.signInPage)
-	m.HandleFunc("POST "+pre+"sign-in", p.signIn)
-	m.HandleFunc("GET "+pre+"two-step", p.twoStepPage)
-	m.HandleFunc("POST "+pre+"two-step", p.twoStep)
-	m.HandleFunc("GET "+pre+"enroll", p.enrollPage)
-	m.HandleFunc("POST "+pre+"enroll", p.enroll)
-	m.HandleFunc("GET "+pre+"continue", p.continueTo)
-	m.HandleFunc("POST "+pre+"sign-out", p.signOut)
-	m.HandleFunc("POST "+pre+"sign-out-everywhere", p.signOutEverywhere)
-	m.HandleFunc("GET "+pre+"account", p.account)
-	p.mux = m
+	p.handle("GET", pre+"static/portal.css", p.stylesheet)
+	p.handle("GET", pre+"sign-in", p.signInPage)
+	p.handle("POST", pre+"sign-in", p.signIn)
+	p.handle("GET", pre+"two-step", p.twoStepPage)
+	p.handle("POST", pre+"two-step", p.twoStep)
+	p.handle("GET", pre+"enroll", p.enrollPage)
+	p.handle("POST", pre+"enroll", p.enroll)
+	p.handle("GET", pre+"continue", p.continueTo)
+	p.handle("POST", pre+"sign-out", p.signOut)
+	p.handle("POST", pre+"sign-out-everywhere", p.signOutEverywhere)
+	p.handle("GET", pre+"account", p.account)
 	return p
 }
 
-// Handles reports whether path is one of the portal's pages.
+// handle serves page path to method.
+func (p *Portal) handle(method, path string, fn http.HandlerFunc) {
+	p.mux.HandleFunc(method+" "+path, fn)
+	p.routes[path] = append(p.routes[path], method)
+}
+
+// Handles reports whether r asks for one of the portal's pages: its path
+// and method (HEAD for GET) are a page's. The gateway asks this of every
+// request under its prefix, forward-auth checks included, so a path that
+// is clean and no page's is answered from a map: a ServeMux lookup that
+// fails costs a search for other methods (about 8 % of a forward-auth
+// check). An unclean path (a page's, to which ServeMux redirects, or not)
+// is left to the ServeMux.
 func (p *Portal) Handles(r *http.Request) bool {
-	_, pattern := p.mux.Handler(r)
-	return pattern != ""
+	methods, ok := p.routes[r.URL.Path]
+	if !ok {
+		if path.Clean(r.URL.Path) == r.URL.Path {
+			return false
+		}
+		_, pattern := p.mux.Handler(r)
+		return pattern != ""
+	}
+	for _, m := range methods {
+		if m == r.Method || m == "GET" && r.Method == "HEAD" {
+			return true
+		}
+	}
+	return false
 }
 
 // ServeHTTP serves one page. The gateway has set X-Request-Id.
