@@ -178,6 +178,21 @@ func harness(ctx context.Context, o options, log io.Writer) (_ *Report, err erro
 	return rep, nil
 }
 
+// acceptanceOf returns the acceptance row that refusal row s is compared
+// with, when s is one and that row is among rows: the rows a refusal is
+// compared with are gateway rows, not the baselines.
+func acceptanceOf(rows []Scenario, s Scenario) (Scenario, bool) {
+	if s.CompareTo == "" || s.CompareTo == rowUpstream || s.CompareTo == rowReverseProxy {
+		return Scenario{}, false
+	}
+	for _, r := range rows {
+		if r.Name == s.CompareTo {
+			return r, true
+		}
+	}
+	return Scenario{}, false
+}
+
 // wantsMainGateway reports whether o selects anything measured against the
 // main gateway: a row, the sign-in log's price, isolation or a profile.
 // Only -run stuffing does without it.
@@ -242,6 +257,20 @@ func measureMain(ctx context.Context, o options, binary, dir string, up *child, 
 		rep.Rows = append(rep.Rows, row)
 		fmt.Fprintf(log, "[%2d/%d] %-26s %7.0f rps  p50 %6.2f ms  p99 %6.2f ms  cpu %5.1f µs  errors %d\n", i+1, len(rows), s.Name, row.RPS, row.P50ms, row.P99ms, row.CPUus, row.Errors)
 		time.Sleep(250 * time.Millisecond) // let the servers settle between rows
+		// A refusal is compared with the mean of its acceptance's runs
+		// just before and just after it, which cancels the machine's
+		// drift over the three.
+		if acc, ok := acceptanceOf(rows, s); ok {
+			acc.Name, acc.About = acc.Name+againSuffix, acc.About+"; measured again right after its refusal"
+			res, err := Load(ctx, acc.Target, loadOf(acc))
+			if err != nil {
+				return err
+			}
+			row := newRow(acc, res)
+			rep.Rows = append(rep.Rows, row)
+			fmt.Fprintf(log, "[again] %-24s %7.0f rps  p50 %6.2f ms  p99 %6.2f ms  cpu %5.1f µs  errors %d\n", acc.Name, row.RPS, row.P50ms, row.P99ms, row.CPUus, row.Errors)
+			time.Sleep(250 * time.Millisecond)
+		}
 	}
 	// The baselines again, after every other row: rows are compared with
 	// the mean of both runs of their baseline, so that the shared

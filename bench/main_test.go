@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -203,6 +204,33 @@ func TestEveryComparisonNamesARowThatRunsBefore(t *testing.T) {
 		if !seen[name] {
 			t.Errorf("no row %s", name)
 		}
+	}
+}
+
+// A refusal runs right after its acceptance, and that acceptance runs
+// again right after it (measureMain), so the two are compared under the
+// same load on the shared machine.
+func TestEachRefusalRunsBetweenTwoRunsOfItsAcceptance(t *testing.T) {
+	rows := scenarios("http://up", "http://rp", "http://gw", testFixture())
+	refusals := 0
+	for i, s := range rows {
+		acc, ok := acceptanceOf(rows, s)
+		if !strings.Contains(s.Name, "refuse-") {
+			if ok {
+				t.Errorf("%s is no refusal, but would be followed by %s again", s.Name, acc.Name)
+			}
+			continue
+		}
+		refusals++
+		if !ok || acc.Name != s.CompareTo {
+			t.Errorf("%s: acceptance %q (%v), want %q", s.Name, acc.Name, ok, s.CompareTo)
+		}
+		if i == 0 || rows[i-1].Name != s.CompareTo {
+			t.Errorf("%s does not run right after %s", s.Name, s.CompareTo)
+		}
+	}
+	if refusals != 4 {
+		t.Errorf("%d refusal rows, want 4 (wrong key and expired token, proxy and forward-auth)", refusals)
 	}
 }
 
