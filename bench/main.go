@@ -245,6 +245,20 @@ func measureMain(ctx context.Context, o options, binary, dir string, up *child, 
 		}
 		return l
 	}
+	// again measures row s a second time, as "s,again"; rows compared
+	// with s are compared with the mean of its two runs (Report.compare).
+	again := func(s Scenario, when string) error {
+		s.Name, s.About = s.Name+againSuffix, s.About+"; measured again "+when
+		res, err := Load(ctx, s.Target, loadOf(s))
+		if err != nil {
+			return err
+		}
+		row := newRow(s, res)
+		rep.Rows = append(rep.Rows, row)
+		fmt.Fprintf(log, "[again] %-24s %7.0f rps  p50 %6.2f ms  p99 %6.2f ms  cpu %5.1f µs  errors %d\n", s.Name, row.RPS, row.P50ms, row.P99ms, row.CPUus, row.Errors)
+		time.Sleep(250 * time.Millisecond)
+		return nil
+	}
 	for i, s := range rows {
 		res, err := Load(ctx, s.Target, loadOf(s))
 		if err != nil {
@@ -261,15 +275,9 @@ func measureMain(ctx context.Context, o options, binary, dir string, up *child, 
 		// just before and just after it, which cancels the machine's
 		// drift over the three.
 		if acc, ok := acceptanceOf(rows, s); ok {
-			acc.Name, acc.About = acc.Name+againSuffix, acc.About+"; measured again right after its refusal"
-			res, err := Load(ctx, acc.Target, loadOf(acc))
-			if err != nil {
+			if err := again(acc, "right after its refusal"); err != nil {
 				return err
 			}
-			row := newRow(acc, res)
-			rep.Rows = append(rep.Rows, row)
-			fmt.Fprintf(log, "[again] %-24s %7.0f rps  p50 %6.2f ms  p99 %6.2f ms  cpu %5.1f µs  errors %d\n", acc.Name, row.RPS, row.P50ms, row.P99ms, row.CPUus, row.Errors)
-			time.Sleep(250 * time.Millisecond)
 		}
 	}
 	// The baselines again, after every other row: rows are compared with
@@ -280,15 +288,9 @@ func measureMain(ctx context.Context, o options, binary, dir string, up *child, 
 		if s.Name != rowUpstream && s.Name != rowReverseProxy {
 			continue
 		}
-		s.Name, s.About = s.Name+againSuffix, s.About+"; measured again after the other rows"
-		res, err := Load(ctx, s.Target, loadOf(s))
-		if err != nil {
+		if err := again(s, "after the other rows"); err != nil {
 			return err
 		}
-		row := newRow(s, res)
-		rep.Rows = append(rep.Rows, row)
-		fmt.Fprintf(log, "[again] %-24s %7.0f rps  p50 %6.2f ms  p99 %6.2f ms  errors %d\n", s.Name, row.RPS, row.P50ms, row.P99ms, row.Errors)
-		time.Sleep(250 * time.Millisecond)
 	}
 
 	if priced := logPricedRowsMatching(o.run); o.signInLog == "sqlite" && len(priced) > 0 {
