@@ -92,11 +92,9 @@ func appendTokenGroup(b []byte, t *authgate.TokenInfo) ([]byte, bool) {
 			b = appendSlogString(b, v)
 		}
 	}
-	add("alg", t.Algorithm)
-	add("kid", t.KeyID)
-	add("typ", t.Type)
-	add("iss", t.Issuer)
-	add("sub", t.Subject)
+	for _, f := range tokenTexts(t) {
+		add(f.k, f.v)
+	}
 	if len(t.Audience) > 0 {
 		if len(b) > open {
 			b = append(b, ',')
@@ -111,10 +109,7 @@ func appendTokenGroup(b []byte, t *authgate.TokenInfo) ([]byte, bool) {
 		}
 		b = append(b, ']')
 	}
-	for _, tt := range []struct {
-		k string
-		t time.Time
-	}{{"iat", t.IssuedAt}, {"nbf", t.NotBefore}, {"exp", t.Expires}} {
+	for _, tt := range tokenTimes(t) {
 		if !tt.t.IsZero() {
 			if len(b) > open {
 				b = append(b, ',')

@@ -61,6 +61,24 @@ func (t trace) MarshalText() ([]byte, error) {
 	return []byte(b.String()), nil
 }
 
+// tokenTexts are the text fields that open the token group, in the order
+// both its writers (tokenAttr and appendTokenGroup) write them; the
+// audience, tokenTimes and jti_hash follow.
+func tokenTexts(t *authgate.TokenInfo) [5]struct{ k, v string } {
+	return [5]struct{ k, v string }{{"alg", t.Algorithm}, {"kid", t.KeyID}, {"typ", t.Type}, {"iss", t.Issuer}, {"sub", t.Subject}}
+}
+
+// tokenTime is one of the token group's times and its key.
+type tokenTime struct {
+	k string
+	t time.Time
+}
+
+// tokenTimes are the token group's times, in order.
+func tokenTimes(t *authgate.TokenInfo) [3]tokenTime {
+	return [3]tokenTime{{"iat", t.IssuedAt}, {"nbf", t.NotBefore}, {"exp", t.Expires}}
+}
+
 // tokenAttr renders token metadata as a group: an object in JSON logs,
 // token.alg=... pairs in text logs. Built from plain attributes, it costs
 // no reflection: through encoding/json, it was most of a refusal's log
@@ -72,18 +90,13 @@ func tokenAttr(t *authgate.TokenInfo) slog.Attr {
 			attrs = append(attrs, slog.String(k, v))
 		}
 	}
-	add("alg", t.Algorithm)
-	add("kid", t.KeyID)
-	add("typ", t.Type)
-	add("iss", t.Issuer)
-	add("sub", t.Subject)
+	for _, f := range tokenTexts(t) {
+		add(f.k, f.v)
+	}
 	if len(t.Audience) > 0 {
 		attrs = append(attrs, slog.Any("aud", t.Audience))
 	}
-	for _, tt := range []struct {
-		k string
-		t time.Time
-	}{{"iat", t.IssuedAt}, {"nbf", t.NotBefore}, {"exp", t.Expires}} {
+	for _, tt := range tokenTimes(t) {
 		if !tt.t.IsZero() {
 			attrs = append(attrs, slog.Time(tt.k, tt.t))
 		}

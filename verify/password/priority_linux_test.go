@@ -47,16 +47,24 @@ func niceOfHashes(t *testing.T, v *Verifier) func() []int {
 	return func() []int { mu.Lock(); defer mu.Unlock(); return append([]int(nil), seen...) }
 }
 
-func TestHashesRunOnThreadsOfLowestPriority(t *testing.T) {
-	f := newFixture(t)
-	v := f.verifier(Options{DetectSlips: true, MaxConcurrent: 3})
-	if got := v.LowPriorityThreads(); got != 3 {
-		t.Errorf("LowPriorityThreads() = %d, want 3 (MaxConcurrent)", got)
+// lockedVerifier returns a verifier with opts that records the nice value
+// of each hash's thread (niceOfHashes), after checking how many
+// low-priority threads it reports, and the nice value of the test's own
+// OS thread, to which the test stays locked.
+func lockedVerifier(t *testing.T, opts Options, wantThreads int) (v *Verifier, seen func() []int, callerNice int) {
+	t.Helper()
+	v = newFixture(t).verifier(opts)
+	if got := v.LowPriorityThreads(); got != wantThreads {
+		t.Errorf("LowPriorityThreads() = %d, want %d", got, wantThreads)
 	}
-	seen := niceOfHashes(t, v)
+	seen = niceOfHashes(t, v)
 	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	callerNice := threadNice(t)
+	t.Cleanup(runtime.UnlockOSThread)
+	return v, seen, threadNice(t)
+}
+
+func TestHashesRunOnThreadsOfLowestPriority(t *testing.T) {
+	v, seen, callerNice := lockedVerifier(t, Options{DetectSlips: true, MaxConcurrent: 3}, 3) // MaxConcurrent
 	before := threads(t)
 	ctx := context.Background()
 	for range 10 {
@@ -89,15 +97,7 @@ func TestHashesRunOnThreadsOfLowestPriority(t *testing.T) {
 }
 
 func TestNormalPriorityHashesOnTheCallersPriority(t *testing.T) {
-	f := newFixture(t)
-	v := f.verifier(Options{NormalPriority: true, MaxConcurrent: 3})
-	if got := v.LowPriorityThreads(); got != 0 {
-		t.Errorf("LowPriorityThreads() = %d, want 0 with NormalPriority", got)
-	}
-	seen := niceOfHashes(t, v)
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	want := threadNice(t)
+	v, seen, want := lockedVerifier(t, Options{NormalPriority: true, MaxConcurrent: 3}, 0) // none with NormalPriority
 	if _, err := v.Verify(context.Background(), authgate.Credential{Username: "carol", Secret: "wrong"}); err != nil {
 		t.Fatal(err)
 	}
