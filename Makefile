@@ -28,6 +28,7 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzVerifyParts$$' -fuzztime=$(FUZZTIME) ./verify/jwt
 	$(GO) test -run='^$$' -fuzz='^FuzzChallenges$$' -fuzztime=$(FUZZTIME) ./doctor
 	$(GO) test -run='^$$' -fuzz='^FuzzAppendMatchesTheStandardLibrary$$' -fuzztime=$(FUZZTIME) ./internal/jsonquote
+	$(GO) test -run='^$$' -fuzz='^FuzzDecodeHeads$$' -fuzztime=$(FUZZTIME) ./signinlog
 
 build:
 	$(GO) build -o bin/authgate ./cmd/authgate

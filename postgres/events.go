@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -20,26 +21,36 @@ import (
 	"github.com/authgate/authgate/signinlog"
 )
 
-// copyEvents is the COPY that Write streams its events into, in the binary
+// copyChunks is the COPY that Write streams its chunks into, in the binary
 // format (copyRows).
-const copyEvents = `COPY events (id, time, request_id, route, method, outcome, reason, status, claimed,
-	subject, key_id, source, source_ip, user_agent, fingerprint, iss, skew, latency, decision) FROM STDIN (FORMAT binary)`
+const copyChunks = `COPY event_chunks (first_id, last_id, min_time, max_time, count, heads, docs) FROM STDIN (FORMAT binary)`
+
+// reserveIDs draws a batch's ids, $1 of them from the one returned, in a
+// transaction of its own that waits for no disk flush: the batch's own
+// commit flushes it, and if the batch fails its ids are simply not used.
+// Writers queue on the row only for this statement.
+const reserveIDs = `WITH async AS (SELECT set_config('synchronous_commit', 'off', true))
+	UPDATE event_ids SET next = next + $1 FROM async RETURNING next - $1`
 
 // copyPostings is the COPY of a batch's postings.
 const copyPostings = `COPY event_postings (seg, field, value, first_id, ids) FROM STDIN (FORMAT binary)`
 
-// Write stores events in one transaction: all or none, with their
-// postings and segment times. Their ids come from the events' identity
-// sequence, ascending in slice order, in one round trip. The rows go to the
-// server in COPY's binary format, encoded while it is sent (the JSON of a
-// decision costs the client about as much as the server's insert), so the
-// client encodes while the server stores.
+// Write stores events in one transaction: all or none, as chunks
+// (signinlog.ChunkEncoder, migrations/0005_event_chunks.sql) with their
+// postings and segment times. Their ids, ascending in slice order, are one
+// range drawn before (reserveIDs). The chunks go to the server in COPY's binary
+// format, encoded while it is sent, so the client encodes while the
+// server stores.
 func (s *EventStore) Write(ctx context.Context, events []*authgate.Decision) error {
 	if len(events) == 0 {
 		return nil
 	}
-	cols := make([]signinlog.Columns, len(events))
-	var post signinlog.Postings
+	ws := s.writes.Get().(*writeState)
+	defer s.writes.Put(ws)
+	ws.reset(len(events))
+	defer ws.release()
+	defer ws.chunks.wait()
+	cols, post := ws.cols, &ws.post
 	for i, d := range events {
 		c, err := signinlog.EventColumns(d)
 		if err != nil {
@@ -48,38 +59,24 @@ func (s *EventStore) Write(ctx context.Context, events []*authgate.Decision) err
 		cols[i] = c
 		post.Add(&cols[i])
 	}
+	var first int64
+	if err := s.pool.QueryRow(ctx, reserveIDs, len(events)).Scan(&first); err != nil {
+		return fmt.Errorf("postgres: writing events: drawing ids: %w", err)
+	}
+	ids := ws.ids(first, len(events))
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		// One round trip: the trigger for older gateways' events is
-		// told to leave these alone (migrations/0004_event_postings.sql),
-		// and their ids are drawn.
-		var batch pgx.Batch
-		batch.Queue(`SET LOCAL authgate.postings = 'written'`)
-		batch.Queue(`SELECT nextval('events_id_seq') FROM generate_series(1, $1)`, len(events))
-		results := tx.SendBatch(ctx, &batch)
-		if _, err := results.Exec(); err != nil {
-			results.Close()
-			return err
-		}
-		rows, err := results.Query()
-		if err != nil {
-			results.Close()
-			return err
-		}
-		ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
-		if err := errors.Join(err, results.Close()); err != nil {
-			return err
-		}
-		slices.Sort(ids)
 		conn := tx.Conn().PgConn()
-		src := &eventRows{events: events, cols: cols, ids: ids}
-		if _, err := conn.CopyFrom(ctx, src, copyEvents); err != nil {
+		src := &ws.chunks
+		src.start(events, cols, ids)
+		if _, err := conn.CopyFrom(ctx, src, copyChunks); err != nil {
 			if src.err != nil {
 				return fmt.Errorf("%w: %w", signinlog.ErrRejected, src.err)
 			}
 			return err
 		}
 		postings, spans := post.Rows(ids)
-		if _, err := conn.CopyFrom(ctx, &postingRows{rows: postings}, copyPostings); err != nil {
+		ws.postings.start(postings)
+		if _, err := conn.CopyFrom(ctx, &ws.postings, copyPostings); err != nil {
 			return err
 		}
 		segs, mins, maxs := make([]int64, len(spans)), make([]int64, len(spans)), make([]int64, len(spans))
@@ -87,7 +84,7 @@ func (s *EventStore) Write(ctx context.Context, events []*authgate.Decision) err
 			segs[i], mins[i], maxs[i] = sp.Seg, sp.MinTime, sp.MaxTime
 		}
 		// Segments in ascending order: one lock order for every gateway.
-		_, err = tx.Exec(ctx, `INSERT INTO event_segments (seg, min_time, max_time)
+		_, err := tx.Exec(ctx, `INSERT INTO event_segments (seg, min_time, max_time)
 			SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) ORDER BY 1
 			ON CONFLICT (seg) DO UPDATE SET min_time = least(event_segments.min_time, excluded.min_time),
 				max_time = greatest(event_segments.max_time, excluded.max_time)`, segs, mins, maxs)
@@ -163,35 +160,121 @@ func (w *copyWriter) read(p []byte, from *int) int {
 // copyChunk is how much of a COPY stream is built ahead of the reader.
 const copyChunk = 64 << 10
 
-// eventRows is the io.Reader of a batch's COPY into events: it encodes
-// rows (a decision's JSON included) only as pgconn reads them. err is
-// set when an event cannot be encoded.
-type eventRows struct {
+// writeState is the memory of one Write, kept for the next (in
+// EventStore.writes): a thousand events' columns, postings and COPY
+// buffers are about a megabyte, and allocating them anew each time made
+// the collector a fifth of the writer's CPU.
+type writeState struct {
+	cols     []signinlog.Columns
+	idList   []int64
+	post     signinlog.Postings
+	chunks   chunkRows
+	postings postingRows
+}
+
+func newWriteState() any { return &writeState{post: signinlog.Postings{Lookups: true}} }
+
+// reset readies ws for a batch of n events.
+func (ws *writeState) reset(n int) {
+	clear(ws.cols)
+	ws.cols = slices.Grow(ws.cols[:0], n)[:n]
+	ws.post.Reset()
+}
+
+// ids returns the n ids from first.
+func (ws *writeState) ids(first int64, n int) []int64 {
+	ws.idList = slices.Grow(ws.idList[:0], n)[:n]
+	for i := range ws.idList {
+		ws.idList[i] = first + int64(i)
+	}
+	return ws.idList
+}
+
+// release drops ws's references to a batch's events, so that a kept
+// writeState does not keep them alive.
+func (ws *writeState) release() {
+	clear(ws.cols)
+	ws.chunks.events, ws.chunks.cols, ws.postings.rows = nil, nil, nil
+}
+
+// chunkRows is the io.Reader of a batch's COPY into event_chunks: it
+// encodes chunks (their decisions' JSON included) only as pgconn reads
+// them, every other one on a helper goroutine, so that both cores of a
+// small machine encode while the server stores. err is set when an event
+// cannot be encoded.
+type chunkRows struct {
 	events []*authgate.Decision
 	cols   []signinlog.Columns
 	ids    []int64
+	runs   [][2]int // the chunks, as ranges of ids
 	next   int
 	w      copyWriter
 	from   int
-	doc    []byte
-	json   []byte // scratch for the JSON that doc compresses
+	enc    signinlog.ChunkEncoder
+	parts  []byte
 	err    error
-	header bool
+	helper chunkHelper
 }
 
-func (r *eventRows) Read(p []byte) (int, error) {
-	if !r.header {
-		r.w.header()
-		r.header = true
+// chunkHelper encodes the odd chunks of a batch, in order, each into a
+// row of its own, and says for each when it is done.
+type chunkHelper struct {
+	enc     signinlog.ChunkEncoder
+	parts   []byte
+	rows    [][]byte   // the COPY row of chunk 2k+1
+	done    chan error // a value per chunk, in order; never blocks the helper
+	running sync.WaitGroup
+}
+
+// start readies r for a batch, keeping its buffers, and starts the helper.
+func (r *chunkRows) start(events []*authgate.Decision, cols []signinlog.Columns, ids []int64) {
+	r.events, r.cols, r.ids = events, cols, ids
+	r.runs, r.next, r.from, r.err = r.runs[:0], 0, 0, nil
+	r.w.buf = r.w.buf[:0]
+	r.w.header()
+	signinlog.ChunkRuns(ids, func(from, to int) { r.runs = append(r.runs, [2]int{from, to}) })
+	h := &r.helper
+	odd := len(r.runs) / 2
+	if odd == 0 {
+		return
 	}
+	for len(h.rows) < odd {
+		h.rows = append(h.rows, nil)
+	}
+	h.done = make(chan error, odd)
+	h.running.Go(func() {
+		for k := range odd {
+			w := copyWriter{buf: h.rows[k][:0]}
+			err := r.encode(&h.enc, &h.parts, &w, r.runs[2*k+1])
+			h.rows[k] = w.buf
+			h.done <- err
+			if err != nil {
+				return
+			}
+		}
+	})
+}
+
+// wait waits for the helper to finish the batch.
+func (r *chunkRows) wait() { r.helper.running.Wait() }
+
+func (r *chunkRows) Read(p []byte) (int, error) {
 	r.w.compact(&r.from)
-	for len(r.w.buf) < max(len(p), copyChunk) && r.next <= len(r.events) {
-		if r.next == len(r.events) {
+	for len(r.w.buf) < max(len(p), copyChunk) && r.next <= len(r.runs) {
+		if r.next == len(r.runs) {
 			r.w.trailer()
 			r.next++
 			break
 		}
-		if err := r.encode(r.next); err != nil {
+		var err error
+		if r.next%2 == 1 {
+			if err = <-r.helper.done; err == nil {
+				r.w.buf = append(r.w.buf, r.helper.rows[r.next/2]...)
+			}
+		} else {
+			err = r.encode(&r.enc, &r.parts, &r.w, r.runs[r.next])
+		}
+		if err != nil {
 			r.err = err
 			return 0, err
 		}
@@ -203,38 +286,25 @@ func (r *eventRows) Read(p []byte) (int, error) {
 	return r.w.read(p, &r.from), nil
 }
 
-// encode appends event i as a row in copyEvents's column order.
-func (r *eventRows) encode(i int) error {
-	c := &r.cols[i]
-	var err error
-	if r.doc, err = signinlog.AppendStoredDecision(r.doc[:0], r.events[i], &r.json); err != nil {
-		return fmt.Errorf("event %q: %w", r.events[i].RequestID, err)
+// encode appends the chunk of events run[0] to run[1] to w as a row in
+// copyChunks's column order, with enc and its parts buffer.
+func (r *chunkRows) encode(enc *signinlog.ChunkEncoder, parts *[]byte, w *copyWriter, run [2]int) error {
+	for i := run[0]; i < run[1]; i++ {
+		if err := enc.Add(r.ids[i], &r.cols[i], r.events[i]); err != nil {
+			enc.Finish(nil) // start the next batch afresh
+			return err
+		}
 	}
-	w := &r.w
-	w.row(19)
-	w.int64(r.ids[i])
-	w.int64(c.Time)
-	w.text(c.RequestID)
-	w.text(c.Route)
-	w.text(c.Method)
-	w.text(c.Outcome)
-	w.text(c.Reason)
-	w.int32(int32(c.Status))
-	w.text(c.Claimed)
-	w.text(c.Subject)
-	w.text(c.KeyID)
-	w.text(c.Source)
-	w.bytes(c.SourceIP)
-	w.text(c.UserAgent)
-	w.text(c.Fingerprint)
-	w.text(c.Issuer)
-	if c.Skew != nil {
-		w.int64(*c.Skew)
-	} else {
-		w.null()
-	}
-	w.int64(c.Latency)
-	w.bytes(r.doc)
+	var ch signinlog.Chunk
+	ch, *parts = enc.Finish((*parts)[:0])
+	w.row(7)
+	w.int64(ch.FirstID)
+	w.int64(ch.LastID)
+	w.int64(ch.MinTime)
+	w.int64(ch.MaxTime)
+	w.int32(int32(ch.Count))
+	w.bytes(ch.Heads)
+	w.bytes(ch.Docs)
 	return nil
 }
 
@@ -244,6 +314,12 @@ type postingRows struct {
 	w    copyWriter
 	from int
 	done bool
+}
+
+// start readies r for a batch's rows, keeping its buffer.
+func (r *postingRows) start(rows []signinlog.PostingRow) {
+	r.rows, r.from, r.done = rows, 0, false
+	r.w.buf = r.w.buf[:0]
 }
 
 func (r *postingRows) Read(p []byte) (int, error) {
@@ -314,10 +390,13 @@ func (s *EventStore) Dropped(ctx context.Context) (map[reason.Code]int64, error)
 	return out, nil
 }
 
-// Purge deletes events older than before, PurgeBatch per statement, oldest
-// first, so writers and other gateways are never held up for long; then,
-// one transaction per segment, the postings and times of the segments it
-// emptied. It returns how many events it deleted, also when it stops
+// Purge deletes events older than before, oldest first, PurgeBatch chunks
+// per statement, so writers and other gateways are never held up for
+// long: a chunk whose events are all older goes whole, one with newer
+// events too is written again without the older ones. Then, one
+// transaction per segment, it deletes the postings and times of the
+// segments it emptied, and it packs events kept a row each into chunks
+// (repack). It returns how many events it deleted, also when it stops
 // early on an error or a cancelled ctx.
 func (s *EventStore) Purge(ctx context.Context, before time.Time) (int64, error) {
 	var total int64
@@ -326,21 +405,178 @@ func (s *EventStore) Purge(ctx context.Context, before time.Time) (int64, error)
 		if err := ctx.Err(); err != nil {
 			return total, fmt.Errorf("postgres: purging events: %w", err)
 		}
-		tag, err := s.pool.Exec(ctx, `DELETE FROM events WHERE id IN
-			(SELECT id FROM events WHERE time < $1 ORDER BY time LIMIT $2)`, cut, s.purgeBatch)
+		var n int64
+		var straddling []int64
+		err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+			rows, err := tx.Query(ctx, `SELECT first_id, max_time < $1 FROM event_chunks WHERE min_time < $1
+				ORDER BY min_time LIMIT $2 FOR UPDATE SKIP LOCKED`, cut, s.purgeBatch)
+			if err != nil {
+				return err
+			}
+			var whole []int64
+			var first int64
+			var all bool
+			if _, err := pgx.ForEachRow(rows, []any{&first, &all}, func() error {
+				if all {
+					whole = append(whole, first)
+				} else {
+					straddling = append(straddling, first)
+				}
+				return nil
+			}); err != nil {
+				return err
+			}
+			if len(whole) == 0 {
+				return nil
+			}
+			return tx.QueryRow(ctx, `WITH gone AS (DELETE FROM event_chunks WHERE first_id = ANY($1) RETURNING count)
+				SELECT coalesce(sum(count), 0) FROM gone`, whole).Scan(&n)
+		})
 		if err != nil {
 			return total, fmt.Errorf("postgres: purging events: %w", err)
 		}
-		n := tag.RowsAffected()
 		total += n
-		if n < int64(s.purgeBatch) {
+		for _, first := range straddling {
+			n, err := s.purgeWithin(ctx, first, cut)
+			total += n
+			if err != nil {
+				return total, fmt.Errorf("postgres: purging events: %w", err)
+			}
+		}
+		if n == 0 && len(straddling) == 0 {
 			break
 		}
 	}
 	if err := s.purgeSegments(ctx, cut); err != nil {
 		return total, fmt.Errorf("postgres: purging events: %w", err)
 	}
+	if err := s.repack(ctx); err != nil {
+		return total, fmt.Errorf("postgres: packing events kept a row each into chunks: %w", err)
+	}
 	return total, nil
+}
+
+// repackBatch is how many events kept a row each repack packs per
+// transaction.
+const repackBatch = 1024
+
+// repack packs the events kept a row each (a chunk of one without heads:
+// the log written before migrations/0005_event_chunks.sql, and the events
+// of older gateways still running) into chunks, repackBatch per
+// transaction, until none is left. Their ids, and so their postings, stay
+// as they were. Such events are read correctly either way, but each costs
+// a query a JSON decoding.
+func (s *EventStore) repack(ctx context.Context) error {
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		var n int
+		err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+			rows, err := tx.Query(ctx, `SELECT first_id, min_time, docs FROM event_chunks WHERE heads IS NULL
+				ORDER BY first_id LIMIT $1 FOR UPDATE SKIP LOCKED`, repackBatch)
+			if err != nil {
+				return err
+			}
+			var heads []signinlog.Head
+			var docs [][]byte
+			var id, t int64
+			var stored, scratch []byte
+			if _, err := pgx.ForEachRow(rows, []any{&id, &t, &stored}, func() error {
+				h, d, err := signinlog.LegacyHead(id, t, stored, &scratch)
+				if err != nil {
+					return err
+				}
+				doc, err := signinlog.AppendDecisionJSON(nil, d)
+				if err != nil {
+					return fmt.Errorf("event %d: %w", id, err)
+				}
+				heads, docs = append(heads, h), append(docs, doc)
+				return nil
+			}); err != nil {
+				return err
+			}
+			n = len(heads)
+			for len(heads) > 0 {
+				k := min(len(heads), signinlog.ChunkEvents)
+				// A chunk's id range must hold no other chunk (events of
+				// older gateways have ids far above the others', another
+				// gateway may be packing the events in between): else
+				// the event goes alone.
+				var between int
+				if err := tx.QueryRow(ctx, `SELECT count(*) FROM event_chunks WHERE first_id > $1 AND first_id < $2`,
+					heads[0].ID, heads[k-1].ID).Scan(&between); err != nil {
+					return err
+				}
+				if between != max(k-2, 0) {
+					k = 1
+				}
+				var enc signinlog.ChunkEncoder
+				ids := make([]int64, k)
+				for i := range k {
+					enc.AddJSON(heads[i], docs[i])
+					ids[i] = heads[i].ID
+				}
+				ch, _ := enc.Finish(nil)
+				if _, err := tx.Exec(ctx, `DELETE FROM event_chunks WHERE first_id = ANY($1)`, ids); err != nil {
+					return err
+				}
+				if _, err := tx.Exec(ctx, `INSERT INTO event_chunks (first_id, last_id, min_time, max_time, count, heads, docs)
+					VALUES ($1, $2, $3, $4, $5, $6, $7)`, ch.FirstID, ch.LastID, ch.MinTime, ch.MaxTime, ch.Count, ch.Heads, ch.Docs); err != nil {
+					return err
+				}
+				heads, docs = heads[k:], docs[k:]
+			}
+			return nil
+		})
+		if err != nil || n < repackBatch {
+			return err
+		}
+	}
+}
+
+// purgeWithin writes the chunk starting at first again without its events
+// older than cut, and returns how many it left out.
+func (s *EventStore) purgeWithin(ctx context.Context, first, cut int64) (int64, error) {
+	var n int64
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var heads, docs []byte
+		err := tx.QueryRow(ctx, `SELECT heads, docs FROM event_chunks WHERE first_id = $1 AND min_time < $2 FOR UPDATE`,
+			first, cut).Scan(&heads, &docs)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil // another gateway's purge did it
+		}
+		if err != nil {
+			return err
+		}
+		hs, err := signinlog.DecodeHeads(nil, heads, nil)
+		if err != nil {
+			return fmt.Errorf("chunk %d: %w", first, err)
+		}
+		ds, err := signinlog.DecodeDocs(nil, docs, nil)
+		if err != nil || len(ds) != len(hs) {
+			return fmt.Errorf("chunk %d: %d heads and %d decisions: %w", first, len(hs), len(ds), err)
+		}
+		var enc signinlog.ChunkEncoder
+		for i := range hs {
+			if hs[i].Time < cut {
+				n++
+				continue
+			}
+			enc.AddJSON(hs[i], ds[i])
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM event_chunks WHERE first_id = $1`, first); err != nil || enc.Len() == 0 {
+			return err
+		}
+		ch, _ := enc.Finish(nil)
+		_, err = tx.Exec(ctx, `INSERT INTO event_chunks (first_id, last_id, min_time, max_time, count, heads, docs)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)`, ch.FirstID, ch.LastID, ch.MinTime, ch.MaxTime, ch.Count, ch.Heads, ch.Docs)
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
 }
 
 // purgeSegments deletes the postings and times of the segments whose
@@ -359,7 +595,9 @@ func (s *EventStore) purgeSegments(ctx context.Context, cut int64) error {
 		err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 			lo, hi := seg<<signinlog.SegmentBits, (seg+1)<<signinlog.SegmentBits
 			var left bool
-			err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM events WHERE id >= $1 AND id < $2)`, lo, hi).Scan(&left)
+			// A chunk spans at most ChunkEvents ids.
+			err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM event_chunks
+				WHERE first_id > $1 AND first_id < $2 AND last_id >= $3)`, lo-signinlog.ChunkEvents, hi, lo).Scan(&left)
 			if err != nil || left {
 				return err
 			}

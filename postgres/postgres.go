@@ -15,6 +15,7 @@ import (
 	"io/fs"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -32,16 +33,17 @@ const migrationLock int64 = 0x6175746867617465
 // DefaultMaxConns is the default size of the connection pool.
 const DefaultMaxConns = 4
 
-// DefaultPurgeBatch is how many events one Purge statement deletes.
-const DefaultPurgeBatch = 1000
+// DefaultPurgeBatch is how many chunks (of up to signinlog.ChunkEvents
+// events each) one Purge statement deletes.
+const DefaultPurgeBatch = 256
 
 // Options configure an EventStore.
 type Options struct {
 	// MaxConns bounds the connection pool; DefaultMaxConns when zero.
 	MaxConns int
-	// PurgeBatch is how many events Purge deletes per statement, so a
-	// purge of millions never holds locks for long; DefaultPurgeBatch when
-	// zero.
+	// PurgeBatch is how many chunks Purge deletes per statement, so a
+	// purge of millions of events never holds locks for long;
+	// DefaultPurgeBatch when zero.
 	PurgeBatch int
 }
 
@@ -50,6 +52,7 @@ type Options struct {
 type EventStore struct {
 	pool       *pgxpool.Pool
 	purgeBatch int
+	writes     sync.Pool // of *writeState
 }
 
 // Open connects to the database named by dsn (a postgres:// URL or a
@@ -81,7 +84,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*EventStore, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: connecting: %w", err)
 	}
-	s := &EventStore{pool: pool, purgeBatch: opts.PurgeBatch}
+	s := &EventStore{pool: pool, purgeBatch: opts.PurgeBatch, writes: sync.Pool{New: newWriteState}}
 	if err := s.migrate(ctx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: migrating: %w", err)

@@ -2,11 +2,7 @@ package postgres_test
 
 import (
 	"context"
-	"encoding/json"
-	"net/netip"
 	"net/url"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -17,7 +13,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/authgate/authgate"
 	"github.com/authgate/authgate/internal/pgtest"
 	"github.com/authgate/authgate/postgres"
 	"github.com/authgate/authgate/reason"
@@ -79,7 +74,7 @@ func TestGatewaysStartingTogetherMigrateOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff([]string{"migrations/0001_events.sql", "migrations/0002_accounts.sql", "migrations/0003_second_factor.sql", "migrations/0004_event_postings.sql"}, names); diff != "" {
+	if diff := cmp.Diff([]string{"migrations/0001_events.sql", "migrations/0002_accounts.sql", "migrations/0003_second_factor.sql", "migrations/0004_event_postings.sql", "migrations/0005_event_chunks.sql"}, names); diff != "" {
 		t.Errorf("recorded migrations (-want +got):\n%s", diff)
 	}
 }
@@ -97,10 +92,10 @@ func TestAFailingRowRollsBackTheWholeBatch(t *testing.T) {
 	if _, err := c.Exec(ctx, `
 		CREATE FUNCTION poison() RETURNS trigger LANGUAGE plpgsql AS $$
 		BEGIN
-			IF NEW.request_id = 'poison' THEN RAISE EXCEPTION 'poisoned row'; END IF;
+			IF NEW.field = 'q' AND NEW.value = 'poison' THEN RAISE EXCEPTION 'poisoned row'; END IF;
 			RETURN NEW;
 		END $$;
-		CREATE TRIGGER poison BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION poison();`); err != nil {
+		CREATE TRIGGER poison BEFORE INSERT ON event_postings FOR EACH ROW EXECUTE FUNCTION poison();`); err != nil {
 		t.Fatal(err)
 	}
 	batch := slices.Collect(signinlog.Synthetic(50, storetest.T0, time.Minute, 1))
@@ -108,12 +103,13 @@ func TestAFailingRowRollsBackTheWholeBatch(t *testing.T) {
 	if err := s.Write(ctx, batch); err == nil {
 		t.Fatal("a batch with a failing row was written")
 	}
-	var n int
-	if err := c.QueryRow(ctx, `SELECT count(*) FROM events`).Scan(&n); err != nil {
+	var chunks, postings, segments int
+	if err := c.QueryRow(ctx, `SELECT (SELECT count(*) FROM event_chunks), (SELECT count(*) FROM event_postings),
+		(SELECT count(*) FROM event_segments)`).Scan(&chunks, &postings, &segments); err != nil {
 		t.Fatal(err)
 	}
-	if n != 0 {
-		t.Errorf("%d events of the failed batch were kept", n)
+	if chunks+postings+segments != 0 {
+		t.Errorf("the failed batch left %d chunks, %d postings and %d segments", chunks, postings, segments)
 	}
 	batch[30].RequestID = "cured"
 	if err := s.Write(ctx, batch); err != nil {
@@ -214,119 +210,5 @@ func TestOpenErrorsNeverShowThePassword(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-// TestPostingsMigrationAndOlderGateways writes events into a database of
-// the first three migrations, as the store did before postings, opens it
-// (which applies 0004_event_postings.sql), writes more the old way, as a
-// gateway of the older version still running would, and more through the
-// store: every filter must find what it finds in a database that got the
-// same events through the store from the start.
-func TestPostingsMigrationAndOlderGateways(t *testing.T) {
-	ctx := context.Background()
-	start := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
-	before := slices.Collect(signinlog.Synthetic(2*signinlog.SegmentEvents+300, start, 24*time.Hour, 5))
-	during := slices.Collect(signinlog.Synthetic(700, start.Add(24*time.Hour), time.Hour, 6))
-	after := slices.Collect(signinlog.Synthetic(1500, start.Add(25*time.Hour), time.Hour, 7))
-
-	dsn := newDatabase(t)
-	c, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close(ctx)
-	for _, name := range []string{"0001_events.sql", "0002_accounts.sql", "0003_second_factor.sql"} {
-		body, err := os.ReadFile(filepath.Join("migrations", name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := c.Exec(ctx, string(body)); err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-	}
-	if _, err := c.Exec(ctx, `CREATE TABLE schema_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now());
-		INSERT INTO schema_migrations (name) VALUES ('migrations/0001_events.sql'), ('migrations/0002_accounts.sql'), ('migrations/0003_second_factor.sql')`); err != nil {
-		t.Fatal(err)
-	}
-	writeAsBefore(t, c, before)
-	migrated := open(t, dsn, postgres.Options{})
-	defer migrated.Close()
-	writeAsBefore(t, c, during)
-	fresh := open(t, newDatabase(t), postgres.Options{})
-	defer fresh.Close()
-	for _, events := range [][]*authgate.Decision{before, during} {
-		for i := 0; i < len(events); i += 1000 {
-			if err := fresh.Write(ctx, events[i:min(i+1000, len(events))]); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	for _, s := range []*postgres.EventStore{migrated, fresh} {
-		if err := s.Write(ctx, after); err != nil {
-			t.Fatal(err)
-		}
-	}
-	day := start.Add(12 * time.Hour)
-	for _, f := range []signinlog.Filter{
-		{User: signinlog.SyntheticUser(3)},
-		{User: signinlog.SyntheticUser(0), Since: day},
-		{KeyID: signinlog.SyntheticKey(7)},
-		{Reason: "token_expired"},
-		{Reason: "password_wrong", Outcome: "deny", Since: day},
-		{Fingerprint: before[17].Fingerprint},
-		{Fingerprint: during[3].Fingerprint},
-		{Network: netip.PrefixFrom(before[5].Source, 24+before[5].Source.BitLen()-32).Masked()},
-		{Network: netip.MustParsePrefix("2001:db8::/32")},
-		{Route: "admin"},
-	} {
-		var got [2][]string
-		for i, s := range []*postgres.EventStore{migrated, fresh} {
-			p := signinlog.Page{Limit: 1000}
-			for {
-				page, next, err := s.Query(ctx, f, p)
-				if err != nil {
-					t.Fatal(err)
-				}
-				for _, d := range page {
-					got[i] = append(got[i], d.RequestID)
-				}
-				if next == "" {
-					break
-				}
-				p.Cursor = next
-			}
-		}
-		if len(got[1]) == 0 {
-			t.Errorf("filter %+v matches nothing; the test needs events", f)
-		}
-		if diff := cmp.Diff(got[1], got[0]); diff != "" {
-			t.Errorf("filter %+v: migrated database (-written through the store +migrated):\n%s", f, diff)
-		}
-	}
-}
-
-// writeAsBefore writes events with one COPY the way the store did before
-// postings: no ids (the identity column draws them), no postings.
-func writeAsBefore(t *testing.T, c *pgx.Conn, events []*authgate.Decision) {
-	t.Helper()
-	columns := []string{"time", "request_id", "route", "method", "outcome", "reason", "status", "claimed",
-		"subject", "key_id", "source", "source_ip", "user_agent", "fingerprint", "iss", "skew", "latency", "decision"}
-	var rows [][]any
-	for _, d := range events {
-		col, err := signinlog.EventColumns(d)
-		if err != nil {
-			t.Fatal(err)
-		}
-		doc, err := json.Marshal(d)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rows = append(rows, []any{col.Time, col.RequestID, col.Route, col.Method, col.Outcome, col.Reason, int32(col.Status),
-			col.Claimed, col.Subject, col.KeyID, col.Source, col.SourceIP, col.UserAgent, col.Fingerprint, col.Issuer,
-			col.Skew, col.Latency, doc})
-	}
-	if _, err := c.CopyFrom(context.Background(), pgx.Identifier{"events"}, columns, pgx.CopyFromRows(rows)); err != nil {
-		t.Fatal(err)
 	}
 }

@@ -7,14 +7,13 @@ import (
 	"github.com/authgate/authgate"
 )
 
-// Columns are the indexed fields of an event, as every store keeps them
-// beside the whole decision. Text fields are TextColumn-clean.
+// Columns are the fields of an event that stores filter, order and count
+// by, beside the whole decision. Text fields are TextColumn-clean.
 type Columns struct {
 	Time                                      int64 // Unix nanoseconds
 	RequestID, Route, Method, Outcome, Reason string
 	Status                                    int
 	Claimed, Subject, KeyID                   string
-	Source                                    string
 	SourceIP                                  []byte // AddressKey of the source; nil when unknown
 	UserAgent, Fingerprint, Issuer            string
 	Skew                                      *int64 // nanoseconds; nil when no time check found one
@@ -46,7 +45,6 @@ func EventColumns(d *authgate.Decision) (Columns, error) {
 		c.Issuer = TextColumn(d.Token.Issuer)
 	}
 	if d.Source.IsValid() {
-		c.Source = d.Source.String()
 		key := AddressKey(d.Source)
 		c.SourceIP = key[:]
 	}

@@ -32,7 +32,10 @@ func AppendDecisionJSON(b []byte, d *authgate.Decision) ([]byte, error) {
 	b = appendField(b, "host", d.Host)
 	b = appendField(b, "path", d.Path)
 	b = appendField(b, "http_method", d.HTTPMethod)
-	if d.Source.IsValid() {
+	if d.Source.IsValid() && d.Source.Zone() == "" {
+		b = append(b, `,"source":"`...) // an address without a zone needs no escaping
+		b = append(d.Source.AppendTo(b), '"')
+	} else if d.Source.IsValid() {
 		b = append(b, `,"source":`...)
 		b = appendJSONString(b, d.Source.String())
 	}

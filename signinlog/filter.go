@@ -126,3 +126,37 @@ func common(a, b string) int {
 	}
 	return best
 }
+
+// Match reports whether f selects the event with columns c, as the stores'
+// SQL conditions do: text fields compare equal to the stored columns,
+// User matches the claimed name or the subject, Network compares address
+// keys (an IPv6 network never matches an IPv4 source), Since is
+// inclusive and Until exclusive. Stores that keep heads rather than
+// columns (chunks) filter with it.
+func (f Filter) Match(c *Columns) bool {
+	if f.User != "" && c.Claimed != f.User && c.Subject != f.User {
+		return false
+	}
+	for _, p := range [...]struct{ want, got string }{
+		{f.KeyID, c.KeyID}, {f.Route, c.Route}, {string(f.Method), c.Method}, {string(f.Reason), c.Reason},
+		{f.Outcome, c.Outcome}, {f.RequestID, c.RequestID}, {f.Fingerprint, c.Fingerprint},
+	} {
+		if p.want != "" && p.want != p.got {
+			return false
+		}
+	}
+	if f.Network.IsValid() {
+		if len(c.SourceIP) != 16 {
+			return false
+		}
+		lo, hi, exceptIPv4 := AddressRange(f.Network)
+		key := string(c.SourceIP)
+		if key < string(lo[:]) || key > string(hi[:]) {
+			return false
+		}
+		if v4Lo, v4Hi := IPv4Keys(); exceptIPv4 && string(v4Lo[:]) <= key && key <= string(v4Hi[:]) {
+			return false
+		}
+	}
+	return (f.Since.IsZero() || c.Time >= UnixNanos(f.Since)) && (f.Until.IsZero() || c.Time < UnixNanos(f.Until))
+}

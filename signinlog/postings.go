@@ -34,6 +34,9 @@ const (
 	PostReason      = "r" // refusals only
 	PostFingerprint = "f" // FingerprintBucket of the fingerprint
 	PostNetwork     = "n" // NetworkBucket of the source address
+	// Only with Postings.Lookups, for stores without an index per event:
+	PostRequestID = "q" // the request id
+	PostSkew      = "i" // the issuer of an event with a clock skew
 )
 
 // PostingKey names one posting list: a field and a value (text as its
@@ -42,8 +45,17 @@ type PostingKey struct {
 	Field, Value string
 }
 
-// PostingKeys appends to dst the posting keys of an event with columns c.
-func PostingKeys(dst []PostingKey, c *Columns) []PostingKey {
+// PostingKeys appends to dst the posting keys of an event with columns c;
+// lookups adds its request id and, when it has a skew, its issuer.
+func PostingKeys(dst []PostingKey, c *Columns, lookups bool) []PostingKey {
+	if lookups && c.RequestID != "" {
+		dst = append(dst, PostingKey{PostRequestID, c.RequestID})
+	}
+	if lookups {
+		if c.Skew != nil {
+			dst = append(dst, PostingKey{PostSkew, c.Issuer})
+		}
+	}
 	if c.Claimed != "" {
 		dst = append(dst, PostingKey{PostUser, c.Claimed})
 	}
@@ -89,12 +101,14 @@ func NetworkBucket(key []byte) string {
 
 // FilterPosting returns the posting list that holds every event f matches
 // (and others, which the store's conditions on the columns drop), and
-// false when no field f names has postings: a filter by request id (which
-// has an index of its own), by a network larger than a bucket, or by
-// route, method, outcome and time only. Of several, it picks the one
-// likely to be shortest.
-func FilterPosting(f Filter) (PostingKey, bool) {
+// false when no field f names has postings: a filter by request id
+// without lookups (a store that indexes it), by a network larger than a
+// bucket, or by route, method, outcome and time only. Of several, it
+// picks the one likely to be shortest.
+func FilterPosting(f Filter, lookups bool) (PostingKey, bool) {
 	switch {
+	case f.RequestID != "" && lookups:
+		return PostingKey{PostRequestID, TextColumn(f.RequestID)}, true
 	case f.RequestID != "":
 		return PostingKey{}, false
 	case f.Fingerprint != "":
@@ -192,8 +206,12 @@ func SpanWithin(s SegmentSpan, f Filter, at *Position) bool {
 }
 
 // Postings groups the posting keys of one batch's events into posting rows
-// (Rows), each listing the ids of the batch's events with a key.
+// (Rows), each listing the ids of the batch's events with a key. Lookups
+// adds the keys a store without an index per event finds request ids and
+// skews by (PostRequestID, PostSkew).
 type Postings struct {
+	Lookups bool
+
 	index  map[PostingKey]int // into lists
 	keys   []PostingKey
 	lists  [][]int32 // event numbers, ascending, per key
@@ -208,14 +226,18 @@ func (p *Postings) Add(c *Columns) {
 	}
 	event := int32(len(p.times))
 	p.times = append(p.times, c.Time)
-	p.buffer = PostingKeys(p.buffer[:0], c)
+	p.buffer = PostingKeys(p.buffer[:0], c, p.Lookups)
 	for _, k := range p.buffer {
 		i, ok := p.index[k]
 		if !ok {
 			i = len(p.lists)
 			p.index[k] = i
 			p.keys = append(p.keys, k)
-			p.lists = append(p.lists, nil)
+			if i < cap(p.lists) { // a list of an earlier batch, emptied by Reset
+				p.lists = p.lists[:i+1]
+			} else {
+				p.lists = append(p.lists, nil)
+			}
 		}
 		if l := p.lists[i]; len(l) == 0 || l[len(l)-1] != event { // a user may be both claimed and subject
 			p.lists[i] = append(l, event)
@@ -244,23 +266,44 @@ const (
 	PackBuckets = 16
 )
 
-// PackBucket returns the packed row of value: one of PackBuckets, by an
-// FNV-1a hash.
-func PackBucket(value string) string {
+// PackBucket returns the packed row of a value of field: one of
+// PackBuckets (RequestIDBuckets for request ids), by an FNV-1a hash.
+func PackBucket(field, value string) string {
 	h := uint32(2166136261)
 	for i := 0; i < len(value); i++ {
 		h = (h ^ uint32(value[i])) * 16777619
 	}
-	return string(rune('a' + h%PackBuckets))
+	n := uint32(PackBuckets)
+	if field == PostRequestID {
+		n = RequestIDBuckets
+	}
+	return packBucketNames[h%n : h%n+1]
 }
 
-// PackedField returns the field of the packed rows of field.
-func PackedField(field string) string { return strings.ToUpper(field) }
+// RequestIDBuckets is how many packed rows a batch's request ids take per
+// segment. Every event has its own, so a lookup that has no time to go
+// by (an id from a proxy) reads the rows of one bucket in every segment:
+// the more buckets, the fewer ids it reads past.
+const RequestIDBuckets = 64
+
+// packBucketNames are the values of the packed rows, a character each.
+const packBucketNames = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_"
+
+// PackedField returns the field of the packed rows of field: the same
+// letter in upper case.
+func PackedField(field string) string {
+	if len(field) == 1 && 'a' <= field[0] && field[0] <= 'z' {
+		return upperFields[field[0]-'a' : field[0]-'a'+1]
+	}
+	return strings.ToUpper(field)
+}
+
+const upperFields = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 // Lookup returns the two posting keys that may list k's ids: its own rows
 // and the packed rows of its bucket.
 func (k PostingKey) Lookup() (own, packed PostingKey) {
-	return k, PostingKey{PackedField(k.Field), PackBucket(k.Value)}
+	return k, PostingKey{PackedField(k.Field), PackBucket(k.Field, k.Value)}
 }
 
 // Rows returns the posting rows of the batch, ordered by segment and key,

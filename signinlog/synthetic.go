@@ -2,7 +2,6 @@ package signinlog
 
 import (
 	"crypto/sha256"
-	"encoding/base32"
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
@@ -189,10 +188,8 @@ func (g *synth) requestID(t time.Time) string {
 	for i := 6; i < 16; i++ {
 		b[i] = byte(g.r.Uint32())
 	}
-	return synthIDEncoding.EncodeToString(b[:])
+	return requestIDEncoding.EncodeToString(b[:])
 }
-
-var synthIDEncoding = base32.NewEncoding("0123456789abcdefghjkmnpqrstvwxyz").WithPadding(base32.NoPadding)
 
 func (g *synth) source(user int) netip.Addr {
 	net := g.networks[g.homeNet[user]]

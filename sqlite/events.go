@@ -170,8 +170,12 @@ func eventArgs(args []any, d *authgate.Decision, enc *batchEncoder) ([]any, *sig
 	if c.Skew != nil {
 		skew = *c.Skew
 	}
+	var source string // the address as text, for people
+	if d.Source.IsValid() {
+		source = d.Source.String()
+	}
 	return append(args, int64(0), c.Time, c.RequestID, c.Route, c.Method, c.Outcome, c.Reason, c.Status, c.Claimed,
-		c.Subject, c.KeyID, c.Source, c.SourceIP, c.UserAgent, c.Fingerprint, c.Issuer, skew, c.Latency, doc), &c, nil
+		c.Subject, c.KeyID, source, c.SourceIP, c.UserAgent, c.Fingerprint, c.Issuer, skew, c.Latency, doc), &c, nil
 }
 
 // writeBuffers hold what one Write encodes; a pool keeps them between

@@ -33,7 +33,7 @@ func (s *EventStore) Query(ctx context.Context, f signinlog.Filter, p signinlog.
 	var events []*authgate.Decision
 	var last []eventKey
 	var err error
-	if key, ok := signinlog.FilterPosting(f); ok {
+	if key, ok := signinlog.FilterPosting(f, false); ok {
 		events, last, err = s.queryPosted(ctx, key, f, at, size+1)
 	} else {
 		q, args := pageQuery(f, at, size+1)
@@ -155,7 +155,7 @@ func (s *EventStore) Stats(ctx context.Context, f signinlog.Filter, by signinlog
 		}
 		return rows.Err()
 	}
-	if post, ok := signinlog.FilterPosting(f); ok {
+	if post, ok := signinlog.FilterPosting(f, false); ok {
 		err = s.eachPosted(ctx, post, f, func(ids []int64) error {
 			in, inArgs := idsIn(ids, nil)
 			return count(append([]string{in}, where...), append(inArgs, args...))

@@ -115,7 +115,7 @@ func LayoutDigest(b *testing.B, glob string) string {
 		}
 		h.Write(body)
 	}
-	fmt.Fprint(h, signinlog.SegmentBits, signinlog.PackFrom, signinlog.PackBuckets)
+	fmt.Fprint(h, signinlog.SegmentBits, signinlog.PackFrom, signinlog.PackBuckets, signinlog.RequestIDBuckets, signinlog.ChunkEvents)
 	for d := range signinlog.Synthetic(1, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), time.Hour, 1) {
 		stored, err := signinlog.AppendStoredDecision(nil, d, nil)
 		if err != nil {
