@@ -478,56 +478,28 @@ func (s *EventStore) repack(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
-			var heads []signinlog.Head
-			var docs [][]byte
-			var id, t int64
-			var stored, scratch []byte
-			if _, err := pgx.ForEachRow(rows, []any{&id, &t, &stored}, func() error {
-				h, d, err := signinlog.LegacyHead(id, t, stored, &scratch)
-				if err != nil {
-					return err
-				}
-				doc, err := signinlog.AppendDecisionJSON(nil, d)
-				if err != nil {
-					return fmt.Errorf("event %d: %w", id, err)
-				}
-				heads, docs = append(heads, h), append(docs, doc)
+			var singles []signinlog.ChunkRow
+			var r signinlog.ChunkRow
+			if _, err := pgx.ForEachRow(rows, []any{&r.FirstID, &r.MinTime, &r.Stored}, func() error {
+				singles = append(singles, r)
 				return nil
 			}); err != nil {
 				return err
 			}
-			n = len(heads)
-			for len(heads) > 0 {
-				k := min(len(heads), signinlog.ChunkEvents)
-				// A chunk's id range must hold no other chunk (events of
-				// older gateways have ids far above the others', another
-				// gateway may be packing the events in between): else
-				// the event goes alone.
-				var between int
-				if err := tx.QueryRow(ctx, `SELECT count(*) FROM event_chunks WHERE first_id > $1 AND first_id < $2`,
-					heads[0].ID, heads[k-1].ID).Scan(&between); err != nil {
-					return err
-				}
-				if between != max(k-2, 0) {
-					k = 1
-				}
-				var enc signinlog.ChunkEncoder
-				ids := make([]int64, k)
-				for i := range k {
-					enc.AddJSON(heads[i], docs[i])
-					ids[i] = heads[i].ID
-				}
-				ch, _ := enc.Finish(nil)
+			n = len(singles)
+			between := func(lo, hi int64) (int, error) {
+				var k int
+				err := tx.QueryRow(ctx, `SELECT count(*) FROM event_chunks WHERE first_id > $1 AND first_id < $2`, lo, hi).Scan(&k)
+				return k, err
+			}
+			return signinlog.PackSingles(singles, between, func(ch signinlog.Chunk, ids []int64) error {
 				if _, err := tx.Exec(ctx, `DELETE FROM event_chunks WHERE first_id = ANY($1)`, ids); err != nil {
 					return err
 				}
-				if _, err := tx.Exec(ctx, `INSERT INTO event_chunks (first_id, last_id, min_time, max_time, count, heads, docs)
-					VALUES ($1, $2, $3, $4, $5, $6, $7)`, ch.FirstID, ch.LastID, ch.MinTime, ch.MaxTime, ch.Count, ch.Heads, ch.Docs); err != nil {
-					return err
-				}
-				heads, docs = heads[k:], docs[k:]
-			}
-			return nil
+				_, err := tx.Exec(ctx, `INSERT INTO event_chunks (first_id, last_id, min_time, max_time, count, heads, docs)
+					VALUES ($1, $2, $3, $4, $5, $6, $7)`, ch.FirstID, ch.LastID, ch.MinTime, ch.MaxTime, ch.Count, ch.Heads, ch.Docs)
+				return err
+			})
 		})
 		if err != nil || n < repackBatch {
 			return err
@@ -549,26 +521,14 @@ func (s *EventStore) purgeWithin(ctx context.Context, first, cut int64) (int64, 
 		if err != nil {
 			return err
 		}
-		hs, err := signinlog.DecodeHeads(nil, heads, nil)
+		ch, dropped, err := signinlog.DropBefore(heads, docs, cut)
 		if err != nil {
 			return fmt.Errorf("chunk %d: %w", first, err)
 		}
-		ds, err := signinlog.DecodeDocs(nil, docs, nil)
-		if err != nil || len(ds) != len(hs) {
-			return fmt.Errorf("chunk %d: %d heads and %d decisions: %w", first, len(hs), len(ds), err)
-		}
-		var enc signinlog.ChunkEncoder
-		for i := range hs {
-			if hs[i].Time < cut {
-				n++
-				continue
-			}
-			enc.AddJSON(hs[i], ds[i])
-		}
-		if _, err := tx.Exec(ctx, `DELETE FROM event_chunks WHERE first_id = $1`, first); err != nil || enc.Len() == 0 {
+		n = int64(dropped)
+		if _, err := tx.Exec(ctx, `DELETE FROM event_chunks WHERE first_id = $1`, first); err != nil || ch.Count == 0 {
 			return err
 		}
-		ch, _ := enc.Finish(nil)
 		_, err = tx.Exec(ctx, `INSERT INTO event_chunks (first_id, last_id, min_time, max_time, count, heads, docs)
 			VALUES ($1, $2, $3, $4, $5, $6, $7)`, ch.FirstID, ch.LastID, ch.MinTime, ch.MaxTime, ch.Count, ch.Heads, ch.Docs)
 		return err

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/klauspost/compress/s2"
@@ -122,7 +123,7 @@ func (e *ChunkEncoder) Finish(buf []byte) (Chunk, []byte) {
 	buf = appendS2(buf, chunkHeadsV1, e.heads)
 	mid := len(buf)
 	buf = appendS2(buf, chunkDocsV1, e.docs)
-	ch.Heads, ch.Docs = buf[start:mid:mid], buf[mid:]
+	ch.Heads, ch.Docs = buf[start:mid:mid], buf[mid:len(buf):len(buf)]
 	e.chunk = Chunk{}
 	e.heads, e.docs = e.heads[:0], e.docs[:0]
 	return ch, buf
@@ -365,4 +366,56 @@ func RequestIDTime(id string) (time.Time, bool) {
 		return time.Time{}, false
 	}
 	return t, true
+}
+
+// ChunkBatch encodes the chunks of a batch of events, every other chunk
+// on a second goroutine, and keeps its memory for the next batch.
+type ChunkBatch struct {
+	Chunks []Chunk
+	halves [2]chunkHalf
+}
+
+type chunkHalf struct {
+	enc    ChunkEncoder
+	buf    []byte
+	chunks []Chunk
+	err    error
+}
+
+// Encode encodes events (with their columns cols and ids ids, ascending)
+// into b.Chunks, split by ChunkRuns. The chunks' parts stay valid until
+// the next Encode.
+func (b *ChunkBatch) Encode(ids []int64, cols []Columns, events []*authgate.Decision) error {
+	var runs [][2]int
+	ChunkRuns(ids, func(from, to int) { runs = append(runs, [2]int{from, to}) })
+	encode := func(h *chunkHalf, parity int) {
+		h.buf, h.chunks, h.err = h.buf[:0], h.chunks[:0], nil
+		for k := parity; k < len(runs); k += 2 {
+			for i := runs[k][0]; i < runs[k][1]; i++ {
+				if h.err = h.enc.Add(ids[i], &cols[i], events[i]); h.err != nil {
+					h.enc.Finish(nil) // start the next batch afresh
+					return
+				}
+			}
+			var ch Chunk
+			ch, h.buf = h.enc.Finish(h.buf)
+			h.chunks = append(h.chunks, ch)
+		}
+	}
+	var wg sync.WaitGroup
+	if len(runs) > 1 {
+		wg.Go(func() { encode(&b.halves[1], 1) })
+	} else {
+		b.halves[1].chunks, b.halves[1].err = b.halves[1].chunks[:0], nil
+	}
+	encode(&b.halves[0], 0)
+	wg.Wait()
+	if err := errors.Join(b.halves[0].err, b.halves[1].err); err != nil {
+		return err
+	}
+	b.Chunks = b.Chunks[:0]
+	for k := range runs {
+		b.Chunks = append(b.Chunks, b.halves[k%2].chunks[k/2])
+	}
+	return nil
 }

@@ -46,13 +46,14 @@ type PostingKey struct {
 }
 
 // PostingKeys appends to dst the posting keys of an event with columns c;
-// lookups adds its request id and, when it has a skew, its issuer.
+// lookups adds its request id and, when it has a skew, its issuer. No key
+// has an empty value.
 func PostingKeys(dst []PostingKey, c *Columns, lookups bool) []PostingKey {
 	if lookups && c.RequestID != "" {
 		dst = append(dst, PostingKey{PostRequestID, c.RequestID})
 	}
 	if lookups {
-		if c.Skew != nil {
+		if c.Skew != nil && c.Issuer != "" {
 			dst = append(dst, PostingKey{PostSkew, c.Issuer})
 		}
 	}

@@ -11,8 +11,8 @@ import (
 )
 
 // Store keeps sign-in events durably. Events are authgate.Decision values;
-// stores index the fields Filter names and keep the whole decision (its
-// trace included) as written. Implementations: sqlite.EventStore (embedded
+// stores keep the whole decision (its trace included) as written, in
+// chunks (chunk.go) with postings for the fields Filter names. Implementations: sqlite.EventStore (embedded
 // default) and postgres.EventStore (several gateways, one database). Both
 // pass the same conformance tests (signinlog/storetest).
 type Store interface {
@@ -36,6 +36,7 @@ type Store interface {
 	// SkewStats summarises the clock skew of token events of one issuer
 	// (TokenInfo.Issuer, the iss value) since a time: how many events
 	// carried a skew and its mean, for explain's "this issuer's clock".
+	// Tokens without an issuer are not summarised.
 	SkewStats(ctx context.Context, iss string, since time.Time) (n int, mean time.Duration, err error)
 	// RecordDropped adds counts of events dropped (spool full) per reason,
 	// so they survive restarts and show in `authgate log --stats`.

@@ -12,10 +12,15 @@ import (
 	"github.com/authgate/authgate"
 )
 
-// The stored form of a decision, which both stores keep in their decision
-// column: its JSON (AppendDecisionJSON), compressed with S2 against a fixed
-// dictionary of the gateway's own decisions, behind one byte that names the
-// dictionary.
+// The stored form of a decision, which both stores kept in the decision
+// column of a row per event before they kept chunks (chunk.go), and which
+// the events of those rows still hold until a purge packs them
+// (LegacyHead, PackSingles), as do the rows older gateways write into
+// PostgreSQL during a rolling upgrade: its JSON (AppendDecisionJSON),
+// compressed with S2 against a fixed dictionary of the gateway's own
+// decisions, behind one byte that names the dictionary. New events are
+// not written in it: 32 decisions in a chunk compress as well without the
+// dictionary, and faster.
 //
 // A decision's JSON is about 1 KB, most of it field names, check names and
 // phrases that every event repeats; against the dictionary it compresses

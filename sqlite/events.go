@@ -21,13 +21,14 @@ import (
 //go:embed eventmigrations/*.sql
 var eventMigrations embed.FS
 
-// DefaultPurgeBatch is how many events one Purge transaction deletes.
-const DefaultPurgeBatch = 1000
+// DefaultPurgeBatch is how many chunks (of up to signinlog.ChunkEvents
+// events each) one Purge transaction deletes.
+const DefaultPurgeBatch = 64
 
 // EventOptions configure an EventStore.
 type EventOptions struct {
-	// PurgeBatch is how many events Purge deletes per transaction, so a
-	// purge of millions never holds the write lock for long;
+	// PurgeBatch is how many chunks Purge deletes per transaction, so a
+	// purge of millions of events never holds the write lock for long;
 	// DefaultPurgeBatch when zero.
 	PurgeBatch int
 	// Readers is how many connections serve queries; 4 when zero.
@@ -41,9 +42,11 @@ type EventOptions struct {
 // Writes go through one connection (SQLite has one writer); queries use a
 // small pool of read-only connections, which WAL lets run beside a write.
 // Times are stored as Unix nanoseconds, so events come back exactly as
-// written. Filters find their events through postings rather than an index
-// per field (eventmigrations/0002_postings.sql, docs/signinlog.md), which
-// keeps the cost of a write the same however many events the log holds.
+// written. Events are kept in chunks (eventmigrations/0003_event_chunks.sql,
+// signinlog/chunk.go), and filters find them through postings rather than
+// an index per field (eventmigrations/0002_postings.sql, docs/signinlog.md),
+// which keeps the cost of a write the same however many events the log
+// holds.
 // It is safe for concurrent use.
 type EventStore struct {
 	w, r          *sql.DB
@@ -77,13 +80,13 @@ func OpenEvents(path string, opts EventOptions) (*EventStore, error) {
 	w.SetMaxOpenConns(1)
 	w.SetConnMaxIdleTime(0)
 	s := &EventStore{w: w, purgeBatch: opts.PurgeBatch}
-	s.buffers.New = func() any { return &writeBuffers{batchEncoder: new(batchEncoder)} }
+	s.buffers.New = func() any { return &writeBuffers{post: signinlog.Postings{Lookups: true}} }
 	ctx := context.Background()
 	if err := s.migrate(ctx); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("sqlite: migrating %s: %w", path, err)
 	}
-	if s.insert, err = w.PrepareContext(ctx, insertEvent); err != nil {
+	if s.insert, err = w.PrepareContext(ctx, insertChunk); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("sqlite: opening %s: %w", path, err)
 	}
@@ -118,168 +121,89 @@ func (s *EventStore) migrate(ctx context.Context) error {
 	return migrate(ctx, s.w, eventMigrations, "eventmigrations/*.sql", time.Now)
 }
 
-const eventColumns = `id, time, request_id, route, method, outcome, reason, status, claimed, subject, key_id,
-	source, source_ip, user_agent, fingerprint, iss, skew, latency, decision`
+// chunkWidth is how many values a row of event_chunks takes.
+const chunkWidth = 7
 
-// eventWidth is how many values a row of eventColumns takes.
-const eventWidth = 19
+// insertRows is how many chunks one INSERT statement writes.
+const insertRows = 8
 
-// insertRows is how many events one INSERT statement writes: fewer
-// statements make a batch cheaper, and 32 rows of 19 values stay far below
-// SQLite's limit of 32 766 parameters.
-const insertRows = 32
-
-// insertEvents returns an INSERT of n events.
-func insertEvents(n int) string {
-	row := "(?" + strings.Repeat(", ?", eventWidth-1) + ")"
-	return `INSERT INTO events (` + eventColumns + `) VALUES ` + row + strings.Repeat(", "+row, n-1)
+// insertChunks returns an INSERT of n chunks.
+func insertChunks(n int) string {
+	row := "(?" + strings.Repeat(", ?", chunkWidth-1) + ")"
+	return `INSERT INTO event_chunks (first_id, last_id, min_time, max_time, count, heads, docs) VALUES ` +
+		row + strings.Repeat(", "+row, n-1)
 }
 
-var insertEvent = insertEvents(insertRows)
-
-// batchEncoder encodes the decisions of one batch in their stored form
-// (signinlog.AppendStoredDecision) into one growing buffer, so a batch
-// costs a few allocations rather than several per event. The slices it
-// returns stay valid after the buffer grows: they keep the old array.
-type batchEncoder struct {
-	buf, json []byte
-}
-
-func (e *batchEncoder) encode(d *authgate.Decision) ([]byte, error) {
-	start := len(e.buf)
-	var err error
-	if e.buf, err = signinlog.AppendStoredDecision(e.buf, d, &e.json); err != nil {
-		return nil, err
-	}
-	return e.buf[start:len(e.buf):len(e.buf)], nil
-}
-
-// eventArgs appends the column values of d in eventColumns order to args,
-// with a placeholder id (Write sets it), and returns them with d's
-// columns; on an error, args as they were.
-func eventArgs(args []any, d *authgate.Decision, enc *batchEncoder) ([]any, *signinlog.Columns, error) {
-	c, err := signinlog.EventColumns(d)
-	if err != nil {
-		return args, nil, err
-	}
-	doc, err := enc.encode(d)
-	if err != nil {
-		return args, nil, fmt.Errorf("event %q: %w", d.RequestID, err)
-	}
-	var skew any
-	if c.Skew != nil {
-		skew = *c.Skew
-	}
-	var source string // the address as text, for people
-	if d.Source.IsValid() {
-		source = d.Source.String()
-	}
-	return append(args, int64(0), c.Time, c.RequestID, c.Route, c.Method, c.Outcome, c.Reason, c.Status, c.Claimed,
-		c.Subject, c.KeyID, source, c.SourceIP, c.UserAgent, c.Fingerprint, c.Issuer, skew, c.Latency, doc), &c, nil
-}
+var insertChunk = insertChunks(insertRows)
 
 // writeBuffers hold what one Write encodes; a pool keeps them between
-// writes, so that a batch does not allocate (and clear) its megabyte of
-// JSON anew.
+// writes, so that a batch does not allocate its megabyte anew.
 type writeBuffers struct {
-	*batchEncoder
-	args []any
-	post signinlog.Postings
+	cols   []signinlog.Columns
+	ids    []int64
+	post   signinlog.Postings
+	chunks signinlog.ChunkBatch
+	args   []any
 }
 
-// encodedRows are the values of up to insertRows events, or why an event
-// cannot be stored.
-type encodedRows struct {
-	args []any
-	err  error
-}
-
-// encode encodes events insertRows at a time and sends them on rows,
-// until done, stop is closed or an event fails, and closes rows.
-func (b *writeBuffers) encode(events []*authgate.Decision, rows chan<- encodedRows, stop <-chan struct{}) {
-	defer close(rows)
-	b.buf = slices.Grow(b.buf[:0], len(events)*400)
-	b.args = slices.Grow(b.args[:0], len(events)*eventWidth)
-	b.post.Reset()
-	for start := 0; start < len(events); start += insertRows {
-		from := len(b.args)
-		var err error
-		for _, d := range events[start:min(start+insertRows, len(events))] {
-			var c *signinlog.Columns
-			if b.args, c, err = eventArgs(b.args, d, b.batchEncoder); err != nil {
-				break
-			}
-			b.post.Add(c)
-		}
-		select {
-		case rows <- encodedRows{b.args[from:len(b.args):len(b.args)], err}:
-		case <-stop:
-			return
-		}
-		if err != nil {
-			return
-		}
-	}
-}
-
-// Write stores events in one transaction: all or none, with their
+// Write stores events in one transaction: all or none, as chunks
+// (signinlog.ChunkBatch, eventmigrations/0003_event_chunks.sql) with their
 // postings and segment times. Events get consecutive ids in slice order,
-// after every id ever given (AUTOINCREMENT's sqlite_sequence). Another
-// goroutine encodes the events while this one inserts those encoded
-// before: JSON encoding costs about as much as SQLite's insert.
+// one range drawn from event_ids.
 func (s *EventStore) Write(ctx context.Context, events []*authgate.Decision) error {
 	if len(events) == 0 {
 		return nil
 	}
 	b := s.buffers.Get().(*writeBuffers)
-	rows := make(chan encodedRows, 2)
-	stop, encoded := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(encoded)
-		b.encode(events, rows, stop)
-	}()
-	err := s.write(ctx, b, rows, len(events))
-	close(stop)
-	<-encoded
-	s.buffers.Put(b)
-	return err
-}
-
-// write inserts the rows encode sends, then the postings.
-func (s *EventStore) write(ctx context.Context, b *writeBuffers, rows <-chan encodedRows, n int) error {
+	defer s.buffers.Put(b)
+	clear(b.cols)
+	b.cols = slices.Grow(b.cols[:0], len(events))[:len(events)]
+	defer clear(b.cols) // a kept buffer does not keep the events' texts alive
+	b.post.Reset()
+	for i, d := range events {
+		c, err := signinlog.EventColumns(d)
+		if err != nil {
+			return fmt.Errorf("sqlite: writing events: %w: %w", signinlog.ErrRejected, err)
+		}
+		b.cols[i] = c
+		b.post.Add(&b.cols[i])
+	}
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("sqlite: writing events: %w", err)
 	}
 	defer tx.Rollback()
-	var last int64
-	if err := tx.QueryRowContext(ctx, `SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0)`).Scan(&last); err != nil {
-		return fmt.Errorf("sqlite: writing events: %w", err)
+	var first int64
+	if err := tx.QueryRowContext(ctx, `UPDATE event_ids SET next = next + ? RETURNING next - ?`,
+		len(events), len(events)).Scan(&first); err != nil {
+		return fmt.Errorf("sqlite: writing events: drawing ids: %w", err)
 	}
-	first, next := last+1, last+1
+	b.ids = slices.Grow(b.ids[:0], len(events))[:len(events)]
+	for i := range b.ids {
+		b.ids[i] = first + int64(i)
+	}
+	if err := b.chunks.Encode(b.ids, b.cols, events); err != nil {
+		return fmt.Errorf("sqlite: writing events: %w: %w", signinlog.ErrRejected, err)
+	}
 	stmt := tx.StmtContext(ctx, s.insert)
-	for r := range rows {
-		if r.err != nil {
-			return fmt.Errorf("sqlite: writing events: %w: %w", signinlog.ErrRejected, r.err)
+	for chunks := b.chunks.Chunks; len(chunks) > 0; {
+		part := chunks[:min(len(chunks), insertRows)]
+		chunks = chunks[len(part):]
+		b.args = b.args[:0]
+		for _, ch := range part {
+			b.args = append(b.args, ch.FirstID, ch.LastID, ch.MinTime, ch.MaxTime, ch.Count, ch.Heads, ch.Docs)
 		}
-		count := len(r.args) / eventWidth
-		for i := range count {
-			r.args[i*eventWidth] = next
-			next++
-		}
-		if count == insertRows {
-			_, err = stmt.ExecContext(ctx, r.args...)
+		if len(part) == insertRows {
+			_, err = stmt.ExecContext(ctx, b.args...)
 		} else {
-			_, err = tx.ExecContext(ctx, insertEvents(count), r.args...)
+			_, err = tx.ExecContext(ctx, insertChunks(len(part)), b.args...)
 		}
 		if err != nil {
 			return fmt.Errorf("sqlite: writing events: %w", rejected(err))
 		}
 	}
-	if next-first != int64(n) {
-		return fmt.Errorf("sqlite: writing events: %d of %d encoded", next-first, n)
-	}
-	if err := s.writePostings(ctx, tx, &b.post, first, n); err != nil {
+	clear(b.args)
+	if err := s.writePostings(ctx, tx, &b.post, b.ids); err != nil {
 		return fmt.Errorf("sqlite: writing events: %w", rejected(err))
 	}
 	if err := tx.Commit(); err != nil {
@@ -339,11 +263,13 @@ func (s *EventStore) Dropped(ctx context.Context) (map[reason.Code]int64, error)
 	return out, nil
 }
 
-// Purge deletes events older than before, PurgeBatch per transaction,
-// oldest first, so writers wait at most one batch; then, one transaction
-// per segment, the postings and times of the segments it emptied. It
-// returns how many events it deleted, also when it stops early on an
-// error or a cancelled ctx.
+// Purge deletes events older than before, oldest first, PurgeBatch
+// chunks per transaction, so writers wait at most one batch: a chunk whose
+// events are all older goes whole, one with newer events too is written
+// again without the older ones. Then, one transaction per segment, it
+// deletes the postings and times of the segments it emptied, and it packs
+// events kept a row each into chunks (repack). It returns how many events
+// it deleted, also when it stops early on an error or a cancelled ctx.
 func (s *EventStore) Purge(ctx context.Context, before time.Time) (int64, error) {
 	var total int64
 	cut := signinlog.UnixNanos(before)
@@ -351,24 +277,89 @@ func (s *EventStore) Purge(ctx context.Context, before time.Time) (int64, error)
 		if err := ctx.Err(); err != nil {
 			return total, fmt.Errorf("sqlite: purging events: %w", err)
 		}
-		res, err := s.w.ExecContext(ctx, `DELETE FROM events WHERE id IN
-			(SELECT id FROM events WHERE time < ? ORDER BY time LIMIT ?)`, cut, s.purgeBatch)
-		if err != nil {
-			return total, fmt.Errorf("sqlite: purging events: %w", err)
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return total, fmt.Errorf("sqlite: purging events: %w", err)
-		}
+		n, more, err := s.purgeChunks(ctx, cut)
 		total += n
-		if n < int64(s.purgeBatch) {
+		if err != nil {
+			return total, fmt.Errorf("sqlite: purging events: %w", err)
+		}
+		if !more {
 			break
 		}
 	}
 	if err := s.purgeSegments(ctx, cut); err != nil {
 		return total, fmt.Errorf("sqlite: purging events: %w", err)
 	}
+	if err := s.repack(ctx); err != nil {
+		return total, fmt.Errorf("sqlite: packing events kept a row each into chunks: %w", err)
+	}
 	return total, nil
+}
+
+// purgeChunks purges up to PurgeBatch of the oldest chunks with events
+// older than cut in one transaction, and reports how many events it
+// deleted and whether there may be more.
+func (s *EventStore) purgeChunks(ctx context.Context, cut int64) (int64, bool, error) {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, false, err
+	}
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx, `SELECT first_id, max_time < ?, count, CASE WHEN max_time >= ? THEN heads END,
+		CASE WHEN max_time >= ? THEN docs END FROM event_chunks WHERE min_time < ? ORDER BY min_time LIMIT ?`,
+		cut, cut, cut, cut, s.purgeBatch)
+	if err != nil {
+		return 0, false, err
+	}
+	type straddling struct {
+		first       int64
+		heads, docs []byte
+	}
+	var whole []any
+	var rewrite []straddling
+	var n, seen int64
+	for rows.Next() {
+		var first, count int64
+		var all bool
+		var heads, docs []byte
+		if err := rows.Scan(&first, &all, &count, &heads, &docs); err != nil {
+			rows.Close()
+			return 0, false, err
+		}
+		seen++
+		if all {
+			whole, n = append(whole, first), n+count
+		} else {
+			rewrite = append(rewrite, straddling{first, heads, docs})
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, false, err
+	}
+	if len(whole) > 0 {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM event_chunks WHERE first_id IN (?`+strings.Repeat(", ?", len(whole)-1)+`)`, whole...); err != nil {
+			return 0, false, err
+		}
+	}
+	for _, c := range rewrite {
+		ch, dropped, err := signinlog.DropBefore(c.heads, c.docs, cut)
+		if err != nil {
+			return 0, false, fmt.Errorf("chunk %d: %w", c.first, err)
+		}
+		n += int64(dropped)
+		if _, err := tx.ExecContext(ctx, `DELETE FROM event_chunks WHERE first_id = ?`, c.first); err != nil {
+			return 0, false, err
+		}
+		if ch.Count > 0 {
+			if _, err := tx.ExecContext(ctx, insertChunks(1), ch.FirstID, ch.LastID, ch.MinTime, ch.MaxTime, ch.Count, ch.Heads, ch.Docs); err != nil {
+				return 0, false, err
+			}
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, false, err
+	}
+	return n, seen == int64(s.purgeBatch), nil
 }
 
 // purgeSegments deletes the postings and times of the segments whose
@@ -404,7 +395,9 @@ func (s *EventStore) purgeSegments(ctx context.Context, cut int64) error {
 			defer tx.Rollback()
 			lo, hi := seg<<signinlog.SegmentBits, (seg+1)<<signinlog.SegmentBits
 			var left bool
-			if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM events WHERE id >= ? AND id < ?)`, lo, hi).Scan(&left); err != nil || left {
+			// A chunk spans at most ChunkEvents ids.
+			if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM event_chunks
+				WHERE first_id > ? AND first_id < ? AND last_id >= ?)`, lo-signinlog.ChunkEvents, hi, lo).Scan(&left); err != nil || left {
 				return err
 			}
 			if _, err := tx.ExecContext(ctx, `DELETE FROM event_postings WHERE seg = ?`, seg); err != nil {
@@ -420,6 +413,71 @@ func (s *EventStore) purgeSegments(ctx context.Context, cut int64) error {
 		}
 	}
 	return nil
+}
+
+// repackBatch is how many events kept a row each repack packs per
+// transaction.
+const repackBatch = 1024
+
+// repack packs the events kept a row each (a chunk of one without heads:
+// the log written before eventmigrations/0003_event_chunks.sql) into
+// chunks, repackBatch per transaction, until none is left. Their ids, and
+// so their postings, stay as they were. Such events are read correctly
+// either way, but each costs a query a JSON decoding.
+func (s *EventStore) repack(ctx context.Context) error {
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		n, err := func() (int, error) {
+			tx, err := s.w.BeginTx(ctx, nil)
+			if err != nil {
+				return 0, err
+			}
+			defer tx.Rollback()
+			rows, err := tx.QueryContext(ctx, `SELECT first_id, min_time, docs FROM event_chunks WHERE heads IS NULL
+				ORDER BY first_id LIMIT ?`, repackBatch)
+			if err != nil {
+				return 0, err
+			}
+			var singles []signinlog.ChunkRow
+			for rows.Next() {
+				var r signinlog.ChunkRow
+				if err := rows.Scan(&r.FirstID, &r.MinTime, &r.Stored); err != nil {
+					rows.Close()
+					return 0, err
+				}
+				singles = append(singles, r)
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil || len(singles) == 0 {
+				return 0, err
+			}
+			between := func(lo, hi int64) (int, error) {
+				var k int
+				err := tx.QueryRowContext(ctx, `SELECT count(*) FROM event_chunks WHERE first_id > ? AND first_id < ?`, lo, hi).Scan(&k)
+				return k, err
+			}
+			err = signinlog.PackSingles(singles, between, func(ch signinlog.Chunk, ids []int64) error {
+				args := make([]any, len(ids))
+				for i, id := range ids {
+					args[i] = id
+				}
+				if _, err := tx.ExecContext(ctx, `DELETE FROM event_chunks WHERE first_id IN (?`+strings.Repeat(", ?", len(ids)-1)+`)`, args...); err != nil {
+					return err
+				}
+				_, err := tx.ExecContext(ctx, insertChunks(1), ch.FirstID, ch.LastID, ch.MinTime, ch.MaxTime, ch.Count, ch.Heads, ch.Docs)
+				return err
+			})
+			if err != nil {
+				return 0, err
+			}
+			return len(singles), tx.Commit()
+		}()
+		if err != nil || n < repackBatch {
+			return err
+		}
+	}
 }
 
 var _ signinlog.Store = (*EventStore)(nil)

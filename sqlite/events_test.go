@@ -62,7 +62,7 @@ func TestEventMigrationsAreAppliedOnceAndRecorded(t *testing.T) {
 		rows.Scan(&n)
 		names = append(names, n)
 	}
-	if diff := cmp.Diff([]string{"eventmigrations/0001_events.sql", "eventmigrations/0002_postings.sql"}, names); diff != "" {
+	if diff := cmp.Diff([]string{"eventmigrations/0001_events.sql", "eventmigrations/0002_postings.sql", "eventmigrations/0003_event_chunks.sql"}, names); diff != "" {
 		t.Errorf("recorded migrations (-want +got):\n%s", diff)
 	}
 	var mode string
@@ -89,13 +89,13 @@ func rawDB(t *testing.T, path string) *sql.DB {
 func TestAFailingRowRollsBackTheWholeBatch(t *testing.T) {
 	s, path := openEvents(t)
 	defer s.Close()
-	if _, err := rawDB(t, path).Exec(`CREATE TRIGGER poison BEFORE INSERT ON events
-		WHEN NEW.request_id = 'poison' BEGIN SELECT RAISE(ABORT, 'poisoned row'); END`); err != nil {
+	if _, err := rawDB(t, path).Exec(`CREATE TRIGGER poison BEFORE INSERT ON event_postings
+		WHEN NEW.field = 'q' AND NEW.value = CAST('poison' AS BLOB) BEGIN SELECT RAISE(ABORT, 'poisoned row'); END`); err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	// 100 events: three full statements of 32 rows and a shorter one; the
-	// poisoned row is in the last.
+	// 100 events: four chunks, then postings; the poisoned row is among
+	// the last postings, after every chunk was inserted.
 	batch := slices.Collect(signinlog.Synthetic(100, storetest.T0, time.Minute, 1))
 	batch[98].RequestID = "poison"
 	if err := s.Write(ctx, batch); err == nil {

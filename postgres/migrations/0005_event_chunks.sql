@@ -58,7 +58,7 @@ FROM events WHERE request_id <> '' GROUP BY id >> 12, request_id;
 
 INSERT INTO event_postings (seg, field, value, first_id, ids)
 SELECT id >> 12, 'i', convert_to(iss, 'UTF8'), min(id), string_agg(int8send(id), ''::bytea ORDER BY id)
-FROM events WHERE skew IS NOT NULL GROUP BY id >> 12, iss;
+FROM events WHERE skew IS NOT NULL AND iss <> '' GROUP BY id >> 12, iss;
 
 DELETE FROM events;
 DROP TRIGGER events_postings_for_older_writers ON events;
@@ -82,7 +82,7 @@ BEGIN
 		('q', convert_to(NEW.request_id, 'UTF8')),
 		('i', CASE WHEN NEW.skew IS NOT NULL THEN convert_to(NEW.iss, 'UTF8') END)
 	) AS k (field, value)
-	WHERE k.value IS NOT NULL AND (k.value <> ''::bytea OR k.field = 'i');
+	WHERE k.value <> ''::bytea;
 	IF current_setting('authgate.postings', true) IS DISTINCT FROM 'written' THEN
 		INSERT INTO event_segments (seg, min_time, max_time) VALUES (NEW.id >> 12, NEW.time, NEW.time)
 		ON CONFLICT (seg) DO UPDATE SET min_time = least(event_segments.min_time, excluded.min_time),

@@ -99,8 +99,7 @@ func BenchmarkQueries(b *testing.B, s signinlog.Store, end time.Time) {
 
 // LayoutDigest is a short digest of what a kept benchmark database depends
 // on: the store's migrations (the files matching glob), the postings
-// layout and the stored form of a decision, which change without a
-// migration. Benchmarks name their kept databases with it, so a change
+// layout and the chunk encoding, which change without a migration. Benchmarks name their kept databases with it, so a change
 // builds them anew.
 func LayoutDigest(b *testing.B, glob string) string {
 	h := sha256.New()
@@ -116,12 +115,18 @@ func LayoutDigest(b *testing.B, glob string) string {
 		h.Write(body)
 	}
 	fmt.Fprint(h, signinlog.SegmentBits, signinlog.PackFrom, signinlog.PackBuckets, signinlog.RequestIDBuckets, signinlog.ChunkEvents)
-	for d := range signinlog.Synthetic(1, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), time.Hour, 1) {
-		stored, err := signinlog.AppendStoredDecision(nil, d, nil)
+	var enc signinlog.ChunkEncoder
+	for d := range signinlog.Synthetic(3, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), time.Hour, 1) {
+		c, err := signinlog.EventColumns(d)
 		if err != nil {
 			b.Fatal(err)
 		}
-		h.Write(stored)
+		if err := enc.Add(1, &c, d); err != nil {
+			b.Fatal(err)
+		}
 	}
+	ch, _ := enc.Finish(nil)
+	h.Write(ch.Heads)
+	h.Write(ch.Docs)
 	return fmt.Sprintf("%x", h.Sum(nil)[:4])
 }
