@@ -6,6 +6,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -79,10 +80,36 @@ func hasFailing(cs []authgate.Check, code reason.Code) bool {
 	return false
 }
 
-// assertNoSecrets fails if any secret appears in the gateway's log output
-// or in any file of its data folder (the SQLite database and its WAL).
+// assertNoSecrets fails if any secret appears in the gateway's log output,
+// in any file of its data folder (the SQLite database and its WAL), or in
+// the sign-in log's events as a query decodes them: the log's chunks are
+// compressed, so a secret stored there would not show in the file as
+// written.
 func assertNoSecrets(t *testing.T, h *harness, secrets []string) {
 	t.Helper()
+	h.flushLog(t)
+	var stored bytes.Buffer
+	for p := (signinlog.Page{Limit: 1000}); ; {
+		events, next, err := h.srv.Events().Query(t.Context(), signinlog.Filter{}, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range events {
+			json.NewEncoder(&stored).Encode(d)
+		}
+		if next == "" {
+			break
+		}
+		p.Cursor = next
+	}
+	if stored.Len() == 0 {
+		t.Fatalf("the sign-in log holds no events; the check would prove nothing")
+	}
+	for _, s := range secrets {
+		if bytes.Contains(stored.Bytes(), []byte(s)) {
+			t.Errorf("a stored event contains a secret (%d bytes, starts %q)", len(s), s[:3])
+		}
+	}
 	logText := h.log.String()
 	if !strings.Contains(logText, `"msg":"decision"`) {
 		t.Fatalf("the log holds no decisions; the check would prove nothing")
