@@ -22,7 +22,7 @@ import (
 )
 
 // copyChunks is the COPY that Write streams its chunks into, in the binary
-// format (copyRows).
+// format (copyWriter).
 const copyChunks = `COPY event_chunks (first_id, last_id, min_time, max_time, count, heads, docs) FROM STDIN (FORMAT binary)`
 
 // reserveIDs draws a batch's ids, $1 of them from the one returned, in a
@@ -38,9 +38,9 @@ const copyPostings = `COPY event_postings (seg, field, value, first_id, ids) FRO
 // Write stores events in one transaction: all or none, as chunks
 // (signinlog.ChunkEncoder, migrations/0005_event_chunks.sql) with their
 // postings and segment times. Their ids, ascending in slice order, are one
-// range drawn before (reserveIDs). The chunks go to the server in COPY's binary
-// format, encoded while it is sent, so the client encodes while the
-// server stores.
+// range drawn before (reserveIDs). The chunks go to the server in COPY's
+// binary format, encoded while it is sent, so the client encodes while
+// the server stores.
 func (s *EventStore) Write(ctx context.Context, events []*authgate.Decision) error {
 	if len(events) == 0 {
 		return nil
