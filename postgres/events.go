@@ -46,10 +46,14 @@ func (s *EventStore) Write(ctx context.Context, events []*authgate.Decision) err
 		return nil
 	}
 	ws := s.writes.Get().(*writeState)
-	defer s.writes.Put(ws)
 	ws.reset(len(events))
-	defer ws.release()
-	defer ws.chunks.wait()
+	defer func() {
+		ws.chunks.wait()
+		if !ws.abandoned { // else pgconn's reader may still hold it
+			ws.release()
+			s.writes.Put(ws)
+		}
+	}()
 	cols, post := ws.cols, &ws.post
 	for i, d := range events {
 		c, err := signinlog.EventColumns(d)
@@ -68,15 +72,18 @@ func (s *EventStore) Write(ctx context.Context, events []*authgate.Decision) err
 		conn := tx.Conn().PgConn()
 		src := &ws.chunks
 		src.start(events, cols, ids)
-		if _, err := conn.CopyFrom(ctx, src, copyChunks); err != nil {
-			if src.err != nil {
-				return fmt.Errorf("%w: %w", signinlog.ErrRejected, src.err)
+		_, err := conn.CopyFrom(ctx, src, copyChunks)
+		if encodeErr := src.close(); err != nil {
+			ws.abandoned = true
+			if encodeErr != nil {
+				return fmt.Errorf("%w: %w", signinlog.ErrRejected, encodeErr)
 			}
 			return err
 		}
 		postings, spans := post.Rows(ids)
 		ws.postings.start(postings)
 		if _, err := conn.CopyFrom(ctx, &ws.postings, copyPostings); err != nil {
+			ws.abandoned = true
 			return err
 		}
 		segs, mins, maxs := make([]int64, len(spans)), make([]int64, len(spans)), make([]int64, len(spans))
@@ -84,7 +91,7 @@ func (s *EventStore) Write(ctx context.Context, events []*authgate.Decision) err
 			segs[i], mins[i], maxs[i] = sp.Seg, sp.MinTime, sp.MaxTime
 		}
 		// Segments in ascending order: one lock order for every gateway.
-		_, err := tx.Exec(ctx, `INSERT INTO event_segments (seg, min_time, max_time)
+		_, err = tx.Exec(ctx, `INSERT INTO event_segments (seg, min_time, max_time)
 			SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) ORDER BY 1
 			ON CONFLICT (seg) DO UPDATE SET min_time = least(event_segments.min_time, excluded.min_time),
 				max_time = greatest(event_segments.max_time, excluded.max_time)`, segs, mins, maxs)
@@ -165,11 +172,12 @@ const copyChunk = 64 << 10
 // buffers are about a megabyte, and allocating them anew each time made
 // the collector a fifth of the writer's CPU.
 type writeState struct {
-	cols     []signinlog.Columns
-	idList   []int64
-	post     signinlog.Postings
-	chunks   chunkRows
-	postings postingRows
+	cols      []signinlog.Columns
+	idList    []int64
+	post      signinlog.Postings
+	chunks    chunkRows
+	postings  postingRows
+	abandoned bool // a COPY failed: its reader may still run; not reused
 }
 
 func newWriteState() any { return &writeState{post: signinlog.Postings{Lookups: true}} }
@@ -212,8 +220,14 @@ type chunkRows struct {
 	from   int
 	enc    signinlog.ChunkEncoder
 	parts  []byte
-	err    error
 	helper chunkHelper
+
+	// pgconn reads on a goroutine of its own and, when the COPY fails,
+	// returns without waiting for it: Write closes r under mu before it
+	// looks at err, and never reuses r after a failed COPY.
+	mu     sync.Mutex
+	closed bool
+	err    error
 }
 
 // chunkHelper encodes the odd chunks of a batch, in order, each into a
@@ -229,7 +243,7 @@ type chunkHelper struct {
 // start readies r for a batch, keeping its buffers, and starts the helper.
 func (r *chunkRows) start(events []*authgate.Decision, cols []signinlog.Columns, ids []int64) {
 	r.events, r.cols, r.ids = events, cols, ids
-	r.runs, r.next, r.from, r.err = r.runs[:0], 0, 0, nil
+	r.runs, r.next, r.from, r.err, r.closed = r.runs[:0], 0, 0, nil, false
 	r.w.buf = r.w.buf[:0]
 	r.w.header()
 	signinlog.ChunkRuns(ids, func(from, to int) { r.runs = append(r.runs, [2]int{from, to}) })
@@ -258,7 +272,23 @@ func (r *chunkRows) start(events []*authgate.Decision, cols []signinlog.Columns,
 // wait waits for the helper to finish the batch.
 func (r *chunkRows) wait() { r.helper.running.Wait() }
 
+// close ends the COPY's reading (a later Read returns errCopyClosed) and
+// returns why an event could not be encoded, if one could not.
+func (r *chunkRows) close() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.closed = true
+	return r.err
+}
+
+var errCopyClosed = errors.New("the COPY is over")
+
 func (r *chunkRows) Read(p []byte) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return 0, errCopyClosed
+	}
 	r.w.compact(&r.from)
 	for len(r.w.buf) < max(len(p), copyChunk) && r.next <= len(r.runs) {
 		if r.next == len(r.runs) {
@@ -487,12 +517,7 @@ func (s *EventStore) repack(ctx context.Context) error {
 				return err
 			}
 			n = len(singles)
-			between := func(lo, hi int64) (int, error) {
-				var k int
-				err := tx.QueryRow(ctx, `SELECT count(*) FROM event_chunks WHERE first_id > $1 AND first_id < $2`, lo, hi).Scan(&k)
-				return k, err
-			}
-			return signinlog.PackSingles(singles, between, func(ch signinlog.Chunk, ids []int64) error {
+			return signinlog.PackSingles(singles, func(ch signinlog.Chunk, ids []int64) error {
 				if _, err := tx.Exec(ctx, `DELETE FROM event_chunks WHERE first_id = ANY($1)`, ids); err != nil {
 					return err
 				}

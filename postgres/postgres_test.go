@@ -212,3 +212,73 @@ func TestOpenErrorsNeverShowThePassword(t *testing.T) {
 		})
 	}
 }
+
+// TestWritesCancelledMidCopyLeaveTheStoreUsable cancels writes at many
+// moments, most of them while COPY streams the chunks (pgconn reads them
+// on a goroutine of its own, which a failed COPY does not wait for), then
+// writes normally. Every batch is in the store entirely or not at all,
+// every write that returned nil is there (one that failed may be too: a
+// commit cut off by its context may have happened), and nothing panics or
+// races (make test runs this with -race).
+func TestWritesCancelledMidCopyLeaveTheStoreUsable(t *testing.T) {
+	s := open(t, newDatabase(t), postgres.Options{})
+	defer s.Close()
+	const batches, size = 24, 500
+	events := slices.Collect(signinlog.Synthetic(batches*size+200, storetest.T0, time.Hour, 3))
+	// The timeouts spread over twice the time a write takes here (the race
+	// detector slows it several times).
+	start := time.Now()
+	if err := s.Write(context.Background(), slices.Collect(signinlog.Synthetic(size, storetest.T0.Add(-time.Hour), time.Minute, 4))); err != nil {
+		t.Fatal(err)
+	}
+	took := time.Since(start)
+	ok := make([]bool, batches)
+	succeeded, failed := 0, 0
+	for i := range batches {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*took*time.Duration(i)/batches)
+		if err := s.Write(ctx, events[i*size:(i+1)*size]); err == nil {
+			ok[i] = true
+			succeeded++
+		} else {
+			failed++
+		}
+		cancel()
+	}
+	if err := s.Write(context.Background(), events[batches*size:]); err != nil {
+		t.Fatalf("a write after the cancelled ones: %v", err)
+	}
+	stored := map[string]bool{}
+	for p := (signinlog.Page{Limit: 1000}); ; {
+		page, next, err := s.Query(context.Background(), signinlog.Filter{}, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range page {
+			stored[d.RequestID] = true
+		}
+		if next == "" {
+			break
+		}
+		p.Cursor = next
+	}
+	for i := range batches {
+		n := 0
+		for _, d := range events[i*size : (i+1)*size] {
+			if stored[d.RequestID] {
+				n++
+			}
+		}
+		if n != 0 && n != size || ok[i] && n != size {
+			t.Errorf("batch %d (written: %v): %d of its %d events stored", i, ok[i], n, size)
+		}
+	}
+	for _, d := range events[batches*size:] {
+		if !stored[d.RequestID] {
+			t.Fatalf("the last write's event %s is missing", d.RequestID)
+		}
+	}
+	t.Logf("%d writes succeeded, %d were cut off", succeeded, failed)
+	if succeeded == 0 || failed == 0 {
+		t.Log("the test saw only one kind of write: its timeouts no longer straddle a write's time")
+	}
+}

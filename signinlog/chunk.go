@@ -163,6 +163,10 @@ func appendHead(b []byte, h *Head, prevID, prevTime int64) []byte {
 	return binary.AppendVarint(append(b, 1), *h.Skew)
 }
 
+// maxChunkPart bounds a chunk part decompressed: 32 decisions with the
+// longest traces are a few hundred KB.
+const maxChunkPart = 64 << 20
+
 // errBadChunk is wrapped by every error decoding a chunk's part.
 var errBadChunk = errors.New("unreadable event chunk")
 
@@ -174,6 +178,10 @@ func decompress(part []byte, marker byte, scratch *[]byte) ([]byte, error) {
 			return nil, fmt.Errorf("%w: part of unknown form 0x%02x: written by a newer authgate?", errBadChunk, part[0])
 		}
 		return nil, fmt.Errorf("%w: not a chunk part of form 0x%02x", errBadChunk, marker)
+	}
+	// A damaged length would make Decode allocate up to 4 GiB first.
+	if n, err := s2.DecodedLen(part[1:]); err != nil || n > maxChunkPart {
+		return nil, fmt.Errorf("%w: a part of %d bytes decompressed (%v)", errBadChunk, n, err)
 	}
 	var buf []byte
 	if scratch != nil {

@@ -107,6 +107,7 @@ func TestChunkPartsRefuseWhatTheyCannotRead(t *testing.T) {
 		"docs given as heads":       ch.Docs,
 		"a form from a newer build": append([]byte{0x7f}, ch.Heads[1:]...),
 		"truncated":                 ch.Heads[:len(ch.Heads)/2],
+		"a length of 4 GiB":         {chunkHeadsV1, 0xff, 0xff, 0xff, 0xff, 0x0f, 0},
 	} {
 		if _, err := DecodeHeads(nil, part, nil); !errors.Is(err, errBadChunk) {
 			t.Errorf("%s: DecodeHeads error %v, want errBadChunk", name, err)
@@ -197,5 +198,45 @@ func TestFilterMatch(t *testing.T) {
 		if got := tt.f.Match(&tt.c); got != tt.want {
 			t.Errorf("%+v.Match(%s, %x) = %v, want %v", tt.f, tt.c.Claimed, tt.c.SourceIP, got, tt.want)
 		}
+	}
+}
+
+func TestPackSinglesPacksRunsOfConsecutiveIdsOnly(t *testing.T) {
+	events := slices.Collect(Synthetic(40, time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC), time.Hour, 4))
+	var rows []ChunkRow
+	var ids []int64
+	for i := range int64(34) {
+		ids = append(ids, 100+i) // 100..133: a full chunk and two
+	}
+	ids = append(ids, 135, 136, 140, 1<<62) // gaps: another writer's ids, drawn or to come
+	for i, id := range ids {
+		stored, err := AppendStoredDecision(nil, events[i], nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows = append(rows, ChunkRow{FirstID: id, MinTime: events[i].Time.UnixNano(), MaxTime: events[i].Time.UnixNano(), Stored: stored})
+	}
+	var got [][]int64
+	err := PackSingles(rows, func(ch Chunk, replaced []int64) error {
+		heads, err := DecodeHeads(nil, ch.Heads, nil)
+		if err != nil {
+			return err
+		}
+		var hs []int64
+		for _, h := range heads {
+			hs = append(hs, h.ID)
+		}
+		if !slices.Equal(hs, replaced) || ch.FirstID != hs[0] || ch.LastID != hs[len(hs)-1] {
+			t.Errorf("chunk %d..%d holds %v, replaces %v", ch.FirstID, ch.LastID, hs, replaced)
+		}
+		got = append(got, replaced)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := [][]int64{ids[:32], ids[32:34], ids[34:36], ids[36:37], ids[37:38]}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("chunks (-want +got):\n%s", diff)
 	}
 }

@@ -37,22 +37,18 @@ func DropBefore(heads, docs []byte, cut int64) (Chunk, int, error) {
 }
 
 // PackSingles packs events kept a row each (rows without heads, by
-// ascending id) into chunks of up to ChunkEvents and calls write with
-// each chunk and the ids of the rows it replaces. A chunk's id range must
-// hold no other chunk: between(lo, hi) returns how many chunk rows have a
-// first id strictly between lo and hi, and where there are others (events
-// of older gateways far above, rows another gateway is packing) the event
-// goes alone.
-func PackSingles(rows []ChunkRow, between func(lo, hi int64) (int, error), write func(Chunk, []int64) error) error {
+// ascending id) into chunks of up to ChunkEvents events with consecutive
+// ids, and calls write with each chunk and the ids of the rows it
+// replaces. Consecutive ids keep a chunk's id range free of any other
+// chunk, now and later (a store finds an event's chunk as the one with the
+// largest first id at or below its id): a gap could be ids another
+// gateway drew and has not written yet.
+func PackSingles(rows []ChunkRow, write func(Chunk, []int64) error) error {
 	var scratch []byte
 	for len(rows) > 0 {
-		k := min(len(rows), ChunkEvents)
-		n, err := between(rows[0].FirstID, rows[k-1].FirstID)
-		if err != nil {
-			return err
-		}
-		if n != max(k-2, 0) {
-			k = 1
+		k := 1
+		for k < len(rows) && k < ChunkEvents && rows[k].FirstID == rows[k-1].FirstID+1 {
+			k++
 		}
 		var enc ChunkEncoder
 		ids := make([]int64, k)

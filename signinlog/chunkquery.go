@@ -88,11 +88,17 @@ func (q ChunkQueries) Query(ctx context.Context, f Filter, p Page) ([]*authgate.
 	if err != nil {
 		return nil, "", fmt.Errorf("querying events: %w", err)
 	}
-	if len(events) <= size {
-		return events, "", nil
+	if len(found) <= size {
+		return present(events), "", nil
 	}
 	last := found[size-1]
-	return events[:size], EncodeCursor(f, last.Time, last.ID), nil
+	return present(events[:size]), EncodeCursor(f, last.Time, last.ID), nil
+}
+
+// present returns events without the nils of those purged while a query
+// read them.
+func present(events []*authgate.Decision) []*authgate.Decision {
+	return slices.DeleteFunc(events, func(d *authgate.Decision) bool { return d == nil })
 }
 
 // Get returns the events with request id id, newest first, at most
@@ -121,7 +127,7 @@ func (q ChunkQueries) Get(ctx context.Context, requestID string) ([]*authgate.De
 	if err != nil {
 		return nil, fmt.Errorf("reading event %q: %w", requestID, err)
 	}
-	return events, nil
+	return present(events), nil
 }
 
 // requestIDSlack is how far from its request id's time Get first looks
@@ -394,7 +400,10 @@ func (q ChunkQueries) eachChunkOf(ctx context.Context, r *reading, ids []int64, 
 
 // decisions returns the decisions of the events at positions found, which
 // r matched, in that order: it decompresses the docs of their chunks, one
-// at a time into the same memory, and decodes the events it needs.
+// at a time into the same memory, and decodes the events it needs. An
+// event purged since its head was read (its chunk gone or written again
+// without it) is nil, as a row deleted between two statements would be
+// missing.
 func (q ChunkQueries) decisions(ctx context.Context, r *reading, found []Position) ([]*authgate.Decision, error) {
 	out := make([]*authgate.Decision, len(found))
 	wanted := map[int64][]int{} // by chunk, the places in found of its events
@@ -422,19 +431,14 @@ func (q ChunkQueries) decisions(ctx context.Context, r *reading, found []Positio
 		for _, k := range wanted[first] {
 			at := r.where[found[k].ID]
 			if len(docs) != len(at.c.heads) {
-				// Purge wrote the chunk again between the two reads.
-				return fmt.Errorf("chunk %d changed while it was read; try again", first)
+				continue // purged: the chunk was written again without some events
 			}
 			if out[k], err = DecodeChunkDecision(docs[at.i], &at.c.heads[at.i]); err != nil {
 				return err
 			}
 		}
-		delete(wanted, first)
 		return nil
 	})
-	if err == nil && len(wanted) > 0 {
-		err = fmt.Errorf("%d chunks were purged while they were read; try again", len(wanted))
-	}
 	if err != nil {
 		return nil, err
 	}

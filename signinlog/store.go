@@ -26,7 +26,9 @@ type Store interface {
 	Query(ctx context.Context, f Filter, p Page) (events []*authgate.Decision, next string, err error)
 	// Get returns the events with request id id, newest first, at most
 	// MaxPerRequestID of them (ids from trusted proxies may repeat); none
-	// is not an error.
+	// is not an error. An id in the gateway's own form, which begins with
+	// its time (RequestIDTime), is looked for within ten minutes of that
+	// time, and everywhere only when none is there.
 	Get(ctx context.Context, requestID string) ([]*authgate.Decision, error)
 	// Stats counts the events matching f grouped by by: one Count per
 	// group, the largest group first, groups of equal size in byte order

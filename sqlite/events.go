@@ -453,12 +453,7 @@ func (s *EventStore) repack(ctx context.Context) error {
 			if err := rows.Err(); err != nil || len(singles) == 0 {
 				return 0, err
 			}
-			between := func(lo, hi int64) (int, error) {
-				var k int
-				err := tx.QueryRowContext(ctx, `SELECT count(*) FROM event_chunks WHERE first_id > ? AND first_id < ?`, lo, hi).Scan(&k)
-				return k, err
-			}
-			err = signinlog.PackSingles(singles, between, func(ch signinlog.Chunk, ids []int64) error {
+			err = signinlog.PackSingles(singles, func(ch signinlog.Chunk, ids []int64) error {
 				args := make([]any, len(ids))
 				for i, id := range ids {
 					args[i] = id

@@ -24,13 +24,12 @@ CREATE TABLE event_chunks (
 -- The next event id. A batch draws its ids as one range with one update,
 -- in a transaction of its own (Write): a nextval per event cost the
 -- server a microsecond each, and a range makes the batch's chunks full.
--- The events table's sequence, which gateways of an older version still
--- draw from, moves to 2^62, far from these.
+-- New ids start at 2^62, apart from those of the events table's sequence,
+-- which gateways of an older version still draw from during a rolling
+-- upgrade (nothing of theirs is locked or altered here, so they cannot
+-- deadlock with this migration, and no id can be drawn twice).
 CREATE TABLE event_ids (next bigint NOT NULL);
-INSERT INTO event_ids (next)
-SELECT greatest(coalesce((SELECT max(id) FROM events), 0), CASE WHEN is_called THEN last_value ELSE last_value - 1 END) + 1
-FROM events_id_seq;
-ALTER TABLE events ALTER COLUMN id RESTART WITH 4611686018427387904;
+INSERT INTO event_ids (next) VALUES (4611686018427387904);
 
 -- Both parts are compressed already: TOAST must not try again. Nor on
 -- posting lists, whose ids compress a little for a sixth of the server's
@@ -71,7 +70,7 @@ DROP INDEX events_time, events_request_id, events_iss;
 -- the postings they do not write: request id and skew always, every other
 -- field for writers older than postings (those that post their own say so
 -- with SET LOCAL authgate.postings = 'written'). Their ids come from
--- events_id_seq, from 2^62 on.
+-- events_id_seq, below the new ones.
 CREATE FUNCTION events_into_chunks() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
 	INSERT INTO event_chunks (first_id, last_id, min_time, max_time, count, heads, docs)
