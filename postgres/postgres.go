@@ -21,6 +21,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/authgate/authgate/signinlog"
 )
 
 //go:embed migrations/*.sql
@@ -50,6 +52,7 @@ type Options struct {
 // EventStore is a signinlog.Store in PostgreSQL. It is safe for concurrent
 // use, and several EventStores (in several gateways) may share a database.
 type EventStore struct {
+	signinlog.ChunkQueries
 	pool       *pgxpool.Pool
 	purgeBatch int
 	writes     sync.Pool // of *writeState
@@ -85,6 +88,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*EventStore, error) {
 		return nil, fmt.Errorf("postgres: connecting: %w", err)
 	}
 	s := &EventStore{pool: pool, purgeBatch: opts.PurgeBatch, writes: sync.Pool{New: newWriteState}}
+	s.ChunkQueries = signinlog.ChunkQueries{Src: chunkSource{s}, Store: "postgres"}
 	if err := s.migrate(ctx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: migrating: %w", err)

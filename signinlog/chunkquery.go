@@ -50,11 +50,12 @@ type ChunkWindow struct {
 	AfterTime, AfterFirst            int64
 }
 
-// ChunkQueries answers the queries of Store over a ChunkSource: heads
-// checked with Filter.Match, then the decisions of the page's events
-// only. Its errors say what failed, not which store: the store wraps them.
+// ChunkQueries answers the queries of Store (Query, Get, Stats,
+// SkewStats) over a ChunkSource: heads checked with Filter.Match, then the
+// decisions of the page's events only. Stores embed it.
 type ChunkQueries struct {
-	Src ChunkSource
+	Src   ChunkSource
+	Store string // "sqlite", "postgres": how its errors begin
 }
 
 // Query returns the events matching f, newest first (time, then id,
@@ -68,7 +69,7 @@ func (q ChunkQueries) Query(ctx context.Context, f Filter, p Page) ([]*authgate.
 	if p.Cursor != "" {
 		t, id, err := DecodeCursor(f, p.Cursor)
 		if err != nil {
-			return nil, "", err
+			return nil, "", fmt.Errorf("%s: %w", q.Store, err)
 		}
 		at = &Position{Time: t, ID: id}
 	}
@@ -86,7 +87,7 @@ func (q ChunkQueries) Query(ctx context.Context, f Filter, p Page) ([]*authgate.
 		events, err = q.decisions(ctx, r, found)
 	}
 	if err != nil {
-		return nil, "", fmt.Errorf("querying events: %w", err)
+		return nil, "", fmt.Errorf("%s: querying events: %w", q.Store, err)
 	}
 	if len(found) <= size {
 		return present(events), "", nil
@@ -125,7 +126,7 @@ func (q ChunkQueries) Get(ctx context.Context, requestID string) ([]*authgate.De
 		events, err = q.decisions(ctx, r, found)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("reading event %q: %w", requestID, err)
+		return nil, fmt.Errorf("%s: reading event %q: %w", q.Store, requestID, err)
 	}
 	return present(events), nil
 }
@@ -142,7 +143,7 @@ const requestIDSlack = 10 * time.Minute
 func (q ChunkQueries) Stats(ctx context.Context, f Filter, by GroupBy) ([]Count, error) {
 	group, err := groupOf(by)
 	if err != nil {
-		return nil, fmt.Errorf("counting events: %w", err)
+		return nil, fmt.Errorf("%s: counting events: %w", q.Store, err)
 	}
 	counts := map[string]int64{}
 	count := func(h *Head) {
@@ -164,7 +165,7 @@ func (q ChunkQueries) Stats(ctx context.Context, f Filter, by GroupBy) ([]Count,
 		})
 	}
 	if err != nil {
-		return nil, fmt.Errorf("counting events: %w", err)
+		return nil, fmt.Errorf("%s: counting events: %w", q.Store, err)
 	}
 	return SortCounts(counts), nil
 }
@@ -187,7 +188,7 @@ func (q ChunkQueries) SkewStats(ctx context.Context, iss string, since time.Time
 		})
 	})
 	if err != nil {
-		return 0, 0, fmt.Errorf("summarising clock skew of %q: %w", iss, err)
+		return 0, 0, fmt.Errorf("%s: summarising clock skew of %q: %w", q.Store, iss, err)
 	}
 	if n == 0 {
 		return 0, 0, nil

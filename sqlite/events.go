@@ -49,6 +49,7 @@ type EventOptions struct {
 // holds.
 // It is safe for concurrent use.
 type EventStore struct {
+	signinlog.ChunkQueries
 	w, r          *sql.DB
 	insert        *sql.Stmt
 	insertPosting *sql.Stmt
@@ -80,6 +81,7 @@ func OpenEvents(path string, opts EventOptions) (*EventStore, error) {
 	w.SetMaxOpenConns(1)
 	w.SetConnMaxIdleTime(0)
 	s := &EventStore{w: w, purgeBatch: opts.PurgeBatch}
+	s.ChunkQueries = signinlog.ChunkQueries{Src: chunkSource{s}, Store: "sqlite"}
 	s.buffers.New = func() any { return &writeBuffers{post: signinlog.Postings{Lookups: true}} }
 	ctx := context.Background()
 	if err := s.migrate(ctx); err != nil {

@@ -3,62 +3,16 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
-	"github.com/authgate/authgate"
 	"github.com/authgate/authgate/signinlog"
 )
 
-// Queries read chunks (eventmigrations/0003_event_chunks.sql) through
-// signinlog.ChunkQueries; chunkSource gives it the rows.
-
-// Query returns the events matching f, newest first, one page at a time
-// (signinlog.ChunkQueries.Query).
-func (s *EventStore) Query(ctx context.Context, f signinlog.Filter, p signinlog.Page) ([]*authgate.Decision, string, error) {
-	events, next, err := s.queries().Query(ctx, f, p)
-	if err != nil {
-		return nil, "", fmt.Errorf("sqlite: %w", err)
-	}
-	return events, next, nil
-}
-
-// Get returns the events with request id id, newest first
-// (signinlog.ChunkQueries.Get).
-func (s *EventStore) Get(ctx context.Context, requestID string) ([]*authgate.Decision, error) {
-	events, err := s.queries().Get(ctx, requestID)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: %w", err)
-	}
-	return events, nil
-}
-
-// Stats counts the events matching f grouped by by
-// (signinlog.ChunkQueries.Stats).
-func (s *EventStore) Stats(ctx context.Context, f signinlog.Filter, by signinlog.GroupBy) ([]signinlog.Count, error) {
-	counts, err := s.queries().Stats(ctx, f, by)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: %w", err)
-	}
-	return counts, nil
-}
-
-// SkewStats summarises the clock skew of issuer iss's events since since
-// (signinlog.ChunkQueries.SkewStats).
-func (s *EventStore) SkewStats(ctx context.Context, iss string, since time.Time) (int, time.Duration, error) {
-	n, mean, err := s.queries().SkewStats(ctx, iss, since)
-	if err != nil {
-		return 0, 0, fmt.Errorf("sqlite: %w", err)
-	}
-	return n, mean, nil
-}
-
-func (s *EventStore) queries() signinlog.ChunkQueries {
-	return signinlog.ChunkQueries{Src: chunkSource{s}}
-}
+// The queries (Query, Get, Stats, SkewStats) are those of the
+// signinlog.ChunkQueries EventStore embeds; chunkSource gives them the
+// rows of the chunks (eventmigrations/0003_event_chunks.sql).
 
 // chunkSource is the signinlog.ChunkSource of an EventStore.
 type chunkSource struct{ s *EventStore }
