@@ -29,9 +29,11 @@ import (
 // server a fraction of that, and a run of decisions compresses well
 // without a dictionary, with S2's fast path.
 //
-// Postings name events by id, so a chunk's ids are a run the store drew
-// in one go: ChunkRuns splits a batch's ids where they are not consecutive
-// (another writer drew in between) and every ChunkEvents.
+// Postings name events by id, and a store finds an event's chunk as the
+// one with the largest first id at or below its id, so a chunk is written
+// with a run of ids the store drew in one go: ChunkRuns splits a batch's
+// ids where they are not consecutive and every ChunkEvents. (Purge may
+// later leave gaps inside a chunk; no other chunk ever gets those ids.)
 
 // ChunkEvents is the most events one chunk holds. Larger chunks compress
 // better and make fewer rows; a query for a rare value decompresses the
@@ -45,15 +47,15 @@ const (
 )
 
 // Head is an event as a chunk's heads keep it: its id and the columns
-// filters and counts read. UserAgent, Source (as text) and Latency are
-// not kept there: the event's decision has them.
+// filters and counts read. UserAgent and Latency are not kept there: the
+// event's decision has them.
 type Head struct {
 	ID int64
 	Columns
 }
 
 // Chunk is one chunk row: its id range and times, how many events it
-// holds, and its two parts (AppendChunk builds them, DecodeHeads and
+// holds, and its two parts (ChunkEncoder builds them, DecodeHeads and
 // DecodeDocs read them).
 type Chunk struct {
 	FirstID, LastID  int64
@@ -84,8 +86,8 @@ type ChunkEncoder struct {
 	prevTime    int64
 }
 
-// Add adds an event to the chunk being built: its id (the previous one's
-// plus one, but for the first), its columns and its decision.
+// Add adds an event to the chunk being built: its id (larger than the
+// previous event's), its columns and its decision.
 func (e *ChunkEncoder) Add(id int64, c *Columns, d *authgate.Decision) error {
 	var err error
 	if e.json, err = AppendDecisionJSON(e.json[:0], d); err != nil {
