@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -9,7 +10,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -36,11 +36,10 @@ const reserveIDs = `WITH async AS (SELECT set_config('synchronous_commit', 'off'
 const copyPostings = `COPY event_postings (seg, field, value, first_id, ids) FROM STDIN (FORMAT binary)`
 
 // Write stores events in one transaction: all or none, as chunks
-// (signinlog.ChunkEncoder, migrations/0005_event_chunks.sql) with their
-// postings and segment times. Their ids, ascending in slice order, are one
-// range drawn before (reserveIDs). The chunks go to the server in COPY's
-// binary format, encoded while it is sent, so the client encodes while
-// the server stores.
+// (signinlog.ChunkBatch, migrations/0005_event_chunks.sql) with their
+// postings and segment times, each sent with a COPY in its binary format.
+// Their ids, ascending in slice order, are one range drawn before
+// (reserveIDs).
 func (s *EventStore) Write(ctx context.Context, events []*authgate.Decision) error {
 	if len(events) == 0 {
 		return nil
@@ -48,8 +47,7 @@ func (s *EventStore) Write(ctx context.Context, events []*authgate.Decision) err
 	ws := s.writes.Get().(*writeState)
 	ws.reset(len(events))
 	defer func() {
-		ws.chunks.wait()
-		if !ws.abandoned { // else pgconn's reader may still hold it
+		if !ws.abandoned { // else pgconn's reader may still read its buffers
 			ws.release()
 			s.writes.Put(ws)
 		}
@@ -68,21 +66,21 @@ func (s *EventStore) Write(ctx context.Context, events []*authgate.Decision) err
 		return fmt.Errorf("postgres: writing events: drawing ids: %w", err)
 	}
 	ids := ws.ids(first, len(events))
+	if err := ws.batch.Encode(ids, cols, events); err != nil {
+		return fmt.Errorf("postgres: writing events: %w: %w", signinlog.ErrRejected, err)
+	}
+	postings, spans := post.Rows(ids)
+	chunks, postingStream := ws.streams(postings)
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		conn := tx.Conn().PgConn()
-		src := &ws.chunks
-		src.start(events, cols, ids)
-		_, err := conn.CopyFrom(ctx, src, copyChunks)
-		if encodeErr := src.close(); err != nil {
+		// pgconn reads a COPY's source on a goroutine of its own and, when
+		// the COPY fails, returns without waiting for it: a state whose
+		// COPY failed is never reused.
+		if _, err := conn.CopyFrom(ctx, chunks, copyChunks); err != nil {
 			ws.abandoned = true
-			if encodeErr != nil {
-				return fmt.Errorf("%w: %w", signinlog.ErrRejected, encodeErr)
-			}
 			return err
 		}
-		postings, spans := post.Rows(ids)
-		ws.postings.start(postings)
-		if _, err := conn.CopyFrom(ctx, &ws.postings, copyPostings); err != nil {
+		if _, err := conn.CopyFrom(ctx, postingStream, copyPostings); err != nil {
 			ws.abandoned = true
 			return err
 		}
@@ -91,7 +89,7 @@ func (s *EventStore) Write(ctx context.Context, events []*authgate.Decision) err
 			segs[i], mins[i], maxs[i] = sp.Seg, sp.MinTime, sp.MaxTime
 		}
 		// Segments in ascending order: one lock order for every gateway.
-		_, err = tx.Exec(ctx, `INSERT INTO event_segments (seg, min_time, max_time)
+		_, err := tx.Exec(ctx, `INSERT INTO event_segments (seg, min_time, max_time)
 			SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) ORDER BY 1
 			ON CONFLICT (seg) DO UPDATE SET min_time = least(event_segments.min_time, excluded.min_time),
 				max_time = greatest(event_segments.max_time, excluded.max_time)`, segs, mins, maxs)
@@ -146,27 +144,6 @@ func (w *copyWriter) bytes(v []byte) {
 
 func (w *copyWriter) null() { w.buf = binary.BigEndian.AppendUint32(w.buf, 0xffffffff) }
 
-// compact drops what was read (up to from) from the buffer.
-func (w *copyWriter) compact(from *int) {
-	if *from > 0 {
-		w.buf = w.buf[:copy(w.buf, w.buf[*from:])]
-		*from = 0
-	}
-}
-
-// read moves what was built to p, and reports how much.
-func (w *copyWriter) read(p []byte, from *int) int {
-	n := copy(p, w.buf[*from:])
-	*from += n
-	if *from == len(w.buf) {
-		w.buf, *from = w.buf[:0], 0
-	}
-	return n
-}
-
-// copyChunk is how much of a COPY stream is built ahead of the reader.
-const copyChunk = 64 << 10
-
 // writeState is the memory of one Write, kept for the next (in
 // EventStore.writes): a thousand events' columns, postings and COPY
 // buffers are about a megabyte, and allocating them anew each time made
@@ -175,8 +152,9 @@ type writeState struct {
 	cols      []signinlog.Columns
 	idList    []int64
 	post      signinlog.Postings
-	chunks    chunkRows
-	postings  postingRows
+	batch     signinlog.ChunkBatch
+	chunks    copyWriter
+	postings  copyWriter
 	abandoned bool // a COPY failed: its reader may still run; not reused
 }
 
@@ -198,178 +176,40 @@ func (ws *writeState) ids(first int64, n int) []int64 {
 	return ws.idList
 }
 
-// release drops ws's references to a batch's events, so that a kept
+// release drops ws's references to a batch's texts, so that a kept
 // writeState does not keep them alive.
-func (ws *writeState) release() {
-	clear(ws.cols)
-	ws.chunks.events, ws.chunks.cols, ws.postings.rows = nil, nil, nil
-}
+func (ws *writeState) release() { clear(ws.cols) }
 
-// chunkRows is the io.Reader of a batch's COPY into event_chunks: it
-// encodes chunks (their decisions' JSON included) only as pgconn reads
-// them, every other one on a helper goroutine, so that both cores of a
-// small machine encode while the server stores. err is set when an event
-// cannot be encoded.
-type chunkRows struct {
-	events []*authgate.Decision
-	cols   []signinlog.Columns
-	ids    []int64
-	runs   [][2]int // the chunks, as ranges of ids
-	next   int
-	w      copyWriter
-	from   int
-	enc    signinlog.ChunkEncoder
-	parts  []byte
-	helper chunkHelper
-
-	// pgconn reads on a goroutine of its own and, when the COPY fails,
-	// returns without waiting for it: Write closes r under mu before it
-	// looks at err, and never reuses r after a failed COPY.
-	mu     sync.Mutex
-	closed bool
-	err    error
-}
-
-// chunkHelper encodes the odd chunks of a batch, in order, each into a
-// row of its own, and says for each when it is done.
-type chunkHelper struct {
-	enc     signinlog.ChunkEncoder
-	parts   []byte
-	rows    [][]byte   // the COPY row of chunk 2k+1
-	done    chan error // a value per chunk, in order; never blocks the helper
-	running sync.WaitGroup
-}
-
-// start readies r for a batch, keeping its buffers, and starts the helper.
-func (r *chunkRows) start(events []*authgate.Decision, cols []signinlog.Columns, ids []int64) {
-	r.events, r.cols, r.ids = events, cols, ids
-	r.runs, r.next, r.from, r.err, r.closed = r.runs[:0], 0, 0, nil, false
-	r.w.buf = r.w.buf[:0]
-	r.w.header()
-	signinlog.ChunkRuns(ids, func(from, to int) { r.runs = append(r.runs, [2]int{from, to}) })
-	h := &r.helper
-	odd := len(r.runs) / 2
-	if odd == 0 {
-		return
+// streams returns the COPY streams of the batch ws.batch encoded and of
+// its postings, built in ws's buffers.
+func (ws *writeState) streams(postings []signinlog.PostingRow) (chunks, posted io.Reader) {
+	w := &ws.chunks
+	w.buf = w.buf[:0]
+	w.header()
+	for _, ch := range ws.batch.Chunks {
+		w.row(7)
+		w.int64(ch.FirstID)
+		w.int64(ch.LastID)
+		w.int64(ch.MinTime)
+		w.int64(ch.MaxTime)
+		w.int32(int32(ch.Count))
+		w.bytes(ch.Heads)
+		w.bytes(ch.Docs)
 	}
-	for len(h.rows) < odd {
-		h.rows = append(h.rows, nil)
+	w.trailer()
+	p := &ws.postings
+	p.buf = p.buf[:0]
+	p.header()
+	for _, row := range postings {
+		p.row(5)
+		p.int64(row.Seg)
+		p.text(row.Key.Field)
+		p.text(row.Key.Value) // as bytea: the same bytes
+		p.int64(row.FirstID)
+		p.bytes(row.IDs)
 	}
-	h.done = make(chan error, odd)
-	h.running.Go(func() {
-		for k := range odd {
-			w := copyWriter{buf: h.rows[k][:0]}
-			err := r.encode(&h.enc, &h.parts, &w, r.runs[2*k+1])
-			h.rows[k] = w.buf
-			h.done <- err
-			if err != nil {
-				return
-			}
-		}
-	})
-}
-
-// wait waits for the helper to finish the batch.
-func (r *chunkRows) wait() { r.helper.running.Wait() }
-
-// close ends the COPY's reading (a later Read returns errCopyClosed) and
-// returns why an event could not be encoded, if one could not.
-func (r *chunkRows) close() error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.closed = true
-	return r.err
-}
-
-var errCopyClosed = errors.New("the COPY is over")
-
-func (r *chunkRows) Read(p []byte) (int, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.closed {
-		return 0, errCopyClosed
-	}
-	r.w.compact(&r.from)
-	for len(r.w.buf) < max(len(p), copyChunk) && r.next <= len(r.runs) {
-		if r.next == len(r.runs) {
-			r.w.trailer()
-			r.next++
-			break
-		}
-		var err error
-		if r.next%2 == 1 {
-			if err = <-r.helper.done; err == nil {
-				r.w.buf = append(r.w.buf, r.helper.rows[r.next/2]...)
-			}
-		} else {
-			err = r.encode(&r.enc, &r.parts, &r.w, r.runs[r.next])
-		}
-		if err != nil {
-			r.err = err
-			return 0, err
-		}
-		r.next++
-	}
-	if len(r.w.buf) == r.from {
-		return 0, io.EOF
-	}
-	return r.w.read(p, &r.from), nil
-}
-
-// encode appends the chunk of events run[0] to run[1] to w as a row in
-// copyChunks's column order, with enc and its parts buffer.
-func (r *chunkRows) encode(enc *signinlog.ChunkEncoder, parts *[]byte, w *copyWriter, run [2]int) error {
-	for i := run[0]; i < run[1]; i++ {
-		if err := enc.Add(r.ids[i], &r.cols[i], r.events[i]); err != nil {
-			enc.Finish(nil) // start the next batch afresh
-			return err
-		}
-	}
-	var ch signinlog.Chunk
-	ch, *parts = enc.Finish((*parts)[:0])
-	w.row(7)
-	w.int64(ch.FirstID)
-	w.int64(ch.LastID)
-	w.int64(ch.MinTime)
-	w.int64(ch.MaxTime)
-	w.int32(int32(ch.Count))
-	w.bytes(ch.Heads)
-	w.bytes(ch.Docs)
-	return nil
-}
-
-// postingRows is the io.Reader of a batch's COPY into event_postings.
-type postingRows struct {
-	rows []signinlog.PostingRow
-	w    copyWriter
-	from int
-	done bool
-}
-
-// start readies r for a batch's rows, keeping its buffer.
-func (r *postingRows) start(rows []signinlog.PostingRow) {
-	r.rows, r.from, r.done = rows, 0, false
-	r.w.buf = r.w.buf[:0]
-}
-
-func (r *postingRows) Read(p []byte) (int, error) {
-	if !r.done && len(r.w.buf) == 0 {
-		r.w.header()
-		for _, row := range r.rows {
-			r.w.row(5)
-			r.w.int64(row.Seg)
-			r.w.text(row.Key.Field)
-			r.w.text(row.Key.Value) // as bytea: the same bytes
-			r.w.int64(row.FirstID)
-			r.w.bytes(row.IDs)
-		}
-		r.w.trailer()
-		r.done = true
-	}
-	if len(r.w.buf) == r.from {
-		return 0, io.EOF
-	}
-	return r.w.read(p, &r.from), nil
+	p.trailer()
+	return bytes.NewReader(w.buf), bytes.NewReader(p.buf)
 }
 
 // RecordDropped adds counts to the dropped-event counters in one upsert
