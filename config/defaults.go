@@ -19,8 +19,8 @@ const (
 	DefaultKeepPrevious        = 90 * 24 * time.Hour
 	DefaultPreviousChecked     = 1
 	DefaultQueueTimeout        = 2 * time.Second
-	DefaultArgon2MemoryKiB     = 19456
-	DefaultArgon2Iterations    = 2
+	DefaultArgon2MemoryKiB     = 7168
+	DefaultArgon2Iterations    = 5
 	DefaultArgon2Parallelism   = 1
 	DefaultAPIKeyHeader        = "X-API-Key"
 	DefaultSubjectHeader       = "X-Authgate-Subject"

@@ -66,7 +66,7 @@ func TestMinimalConfigFillsEveryDefault(t *testing.T) {
 			PreviousChecked: 1,
 			HashPriority:    HashPriorityLow,
 			QueueTimeout:    2 * time.Second,
-			Argon2:          Argon2{MemoryKiB: 19456, Iterations: 2, Parallelism: 1},
+			Argon2:          Argon2{MemoryKiB: 7168, Iterations: 5, Parallelism: 1},
 		},
 		APIKeys:         APIKeys{Header: "X-Api-Key"},
 		IdentityHeaders: IdentityHeaders{Subject: "X-Authgate-Subject", Method: "X-Authgate-Method", Scopes: "X-Authgate-Scopes", Issuer: "X-Authgate-Issuer"},

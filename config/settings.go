@@ -53,7 +53,7 @@ var passwordsSpec = sectionSpec{where: "in passwords", prefix: "passwords.",
 
 var argon2Spec = sectionSpec{where: "in passwords.argon2", prefix: "passwords.argon2.",
 	keys:    []string{"memory_kib", "iterations", "parallelism"},
-	example: "argon2: {memory_kib: 19456, iterations: 2, parallelism: 1}"}
+	example: "argon2: {memory_kib: 7168, iterations: 5, parallelism: 1}"}
 
 var apiKeysSpec = sectionSpec{where: "in api_keys", prefix: "api_keys.", keys: []string{"header"},
 	example: "api_keys: {header: X-API-Key}"}
@@ -168,8 +168,8 @@ func (d *decoder) passwords(s *section) Passwords {
 	}
 	a := d.section(s.vals["argon2"], "passwords.argon2", argon2Spec)
 	p.Argon2 = Argon2{
-		MemoryKiB:   uint32(a.integer("memory_kib", DefaultArgon2MemoryKiB, 1024, 4<<20, "19456")),
-		Iterations:  uint32(a.integer("iterations", DefaultArgon2Iterations, 1, 100, "2")),
+		MemoryKiB:   uint32(a.integer("memory_kib", DefaultArgon2MemoryKiB, 1024, 4<<20, "7168")),
+		Iterations:  uint32(a.integer("iterations", DefaultArgon2Iterations, 1, 100, "5")),
 		Parallelism: uint8(a.integer("parallelism", DefaultArgon2Parallelism, 1, 255, "1")),
 	}
 	return p

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/authgate/authgate/config"
 	"github.com/authgate/authgate/passhash"
 	"golang.org/x/crypto/bcrypt"
 )
@@ -145,5 +146,15 @@ func assertNoSecret(t *testing.T, err error, secrets ...string) {
 		if len(s) >= 4 && strings.Contains(err.Error(), s) {
 			t.Errorf("error %q contains a secret", err)
 		}
+	}
+}
+
+// The configuration's defaults and the package's are written twice (config
+// does not import passhash); they must say the same.
+func TestDefaultArgon2MatchesTheConfigurationDefault(t *testing.T) {
+	got := passhash.DefaultArgon2
+	want := passhash.Argon2Params{MemoryKiB: config.DefaultArgon2MemoryKiB, Iterations: config.DefaultArgon2Iterations, Parallelism: config.DefaultArgon2Parallelism}
+	if got != want {
+		t.Fatalf("passhash.DefaultArgon2 = %+v, but config's defaults say %+v", got, want)
 	}
 }
