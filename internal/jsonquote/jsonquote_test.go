@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
@@ -69,4 +70,34 @@ func FuzzAppendMatchesTheStandardLibrary(f *testing.F) {
 			}
 		}
 	})
+}
+
+// Append looks at eight bytes at a time: every byte value, at every place
+// of a word and across the boundary between words, must still be escaped.
+func TestAppendEveryByteAtEveryPlace(t *testing.T) {
+	base := []byte("abcdefghijklmnopq")
+	for c := range 256 {
+		for at := range base {
+			s := []byte(string(base))
+			s[at] = byte(c)
+			for name, st := range styles {
+				if got, want := string(Append(nil, string(s), st)), reference(t, string(s), st); got != want {
+					t.Fatalf("%s, byte %#x at %d:\n got %s\nwant %s", name, c, at, got, want)
+				}
+			}
+		}
+	}
+}
+
+func BenchmarkAppend(b *testing.B) {
+	detail := `exp=2026-12-02T19:58:38Z now=2026-12-02T17:58:42Z leeway=60s → valid for another 7195 s`
+	for _, s := range []string{"route has no network rule", detail, `verified earlier with kid="es256-1" of issuer es256, still published`} {
+		b.Run(fmt.Sprint(len(s)), func(b *testing.B) {
+			b.SetBytes(int64(len(s)))
+			var buf []byte
+			for b.Loop() {
+				buf = Append(buf[:0], s, Encoder)
+			}
+		})
+	}
 }
