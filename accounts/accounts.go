@@ -50,6 +50,15 @@ type Store interface {
 	// a pending password change is cleared. An unknown user wraps
 	// authgate.ErrNotFound.
 	SetPassword(ctx context.Context, name, hash string) error
+	// UpgradePasswordHash replaces the user's password hash old with
+	// updated, a hash of the same password with other parameters (made
+	// after that password matched old), and reports whether it did. It
+	// changes nothing when the user's hash is no longer old (the password
+	// was changed meanwhile, or another gateway upgraded it first), and
+	// nothing else ever: not the time of the last password change, not
+	// the previous passwords. An unknown user wraps authgate.ErrNotFound,
+	// a bad hash ErrInvalid.
+	UpgradePasswordHash(ctx context.Context, name, old, updated string) (bool, error)
 	// DeleteUser removes a user and its previous passwords.
 	DeleteUser(ctx context.Context, name string) error
 	// ImportUsers adds users, all or nothing; see ImportedUser.

@@ -38,6 +38,7 @@ const (
 	DefaultLogLevel            = slog.LevelInfo
 	DefaultLogFormat           = LogJSON
 	defaultDetectSlips         = true
+	defaultUpgradeHashes       = true
 	defaultMaxConcurrentHashes = 0
 	DefaultMaxAge              = 0 // passwords never expire
 	DefaultStoreType           = StoreSQLite

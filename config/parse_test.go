@@ -67,6 +67,7 @@ func TestMinimalConfigFillsEveryDefault(t *testing.T) {
 			HashPriority:    HashPriorityLow,
 			QueueTimeout:    2 * time.Second,
 			Argon2:          Argon2{MemoryKiB: 7168, Iterations: 5, Parallelism: 1},
+			UpgradeHashes:   true,
 		},
 		APIKeys:         APIKeys{Header: "X-Api-Key"},
 		IdentityHeaders: IdentityHeaders{Subject: "X-Authgate-Subject", Method: "X-Authgate-Method", Scopes: "X-Authgate-Scopes", Issuer: "X-Authgate-Issuer"},
@@ -165,7 +166,7 @@ func TestFullConfigResolvesEveryKey(t *testing.T) {
 			RefreshInterval:    2 * time.Hour,
 			MinRefreshInterval: time.Minute,
 			FetchTimeout:       3 * time.Second,
-			Line:               25,
+			Line:               26,
 		}, {
 			Name:               "partner_2",
 			Issuer:             "https://login.partner.example/tenant/",
@@ -176,7 +177,7 @@ func TestFullConfigResolvesEveryKey(t *testing.T) {
 			RefreshInterval:    time.Hour,
 			MinRefreshInterval: 30 * time.Second,
 			FetchTimeout:       5 * time.Second,
-			Line:               34,
+			Line:               35,
 		}, {
 			Name:               "local-dev",
 			Issuer:             "http://127.0.0.1:8081",
@@ -187,7 +188,7 @@ func TestFullConfigResolvesEveryKey(t *testing.T) {
 			RefreshInterval:    time.Hour,
 			MinRefreshInterval: 30 * time.Second,
 			FetchTimeout:       5 * time.Second,
-			Line:               38,
+			Line:               39,
 		}},
 		Routes: []*Route{{
 			Name:               "orders",
@@ -204,7 +205,7 @@ func TestFullConfigResolvesEveryKey(t *testing.T) {
 				Audiences: []string{"api://orders"},
 				Networks:  prefixes("10.0.0.0/8", "192.168.1.5/32"),
 			},
-			Line: 43,
+			Line: 44,
 		}, {
 			Name:   "wildcard",
 			Host:   "*.example.com",
@@ -212,14 +213,14 @@ func TestFullConfigResolvesEveryKey(t *testing.T) {
 			Accept: []authgate.Method{authgate.MethodBasic},
 			Detail: DetailMinimal,
 			Realm:  "Example Corp",
-			Line:   56,
+			Line:   57,
 		}, {
 			Name:   "forward-auth-only",
 			Path:   "/admin",
 			Accept: []authgate.Method{authgate.MethodBasic, authgate.MethodBearer},
 			Detail: DetailMinimal,
 			Realm:  "Example Corp",
-			Line:   59,
+			Line:   60,
 		}, {
 			Name:   "console",
 			Host:   "console.example.com",
@@ -228,7 +229,7 @@ func TestFullConfigResolvesEveryKey(t *testing.T) {
 			Detail: DetailMinimal,
 			Realm:  "Example Corp",
 			Policy: Policy{Require2FA: true},
-			Line:   63,
+			Line:   64,
 		}},
 	}
 	if diff := cmp.Diff(want, c, cmpPrefixes); diff != "" {

@@ -151,6 +151,10 @@ type Passwords struct {
 	QueueTimeout time.Duration
 	// Argon2 holds the argon2id parameters for new hashes.
 	Argon2 Argon2
+	// UpgradeHashes makes a stored hash of another format or with other
+	// argon2id parameters be made again with Argon2 after its password
+	// matched (in the background); true unless the file says false.
+	UpgradeHashes bool
 	// MaxAge is how long a password stays valid after it was set; a
 	// correct password older than that is refused with password_expired.
 	// Zero: passwords never expire.

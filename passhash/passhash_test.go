@@ -158,3 +158,35 @@ func TestDefaultArgon2MatchesTheConfigurationDefault(t *testing.T) {
 		t.Fatalf("passhash.DefaultArgon2 = %+v, but config's defaults say %+v", got, want)
 	}
 }
+
+func TestOutdated(t *testing.T) {
+	current := passhash.Argon2Params{MemoryKiB: 64, Iterations: 2, Parallelism: 1}
+	same, err := passhash.Hash("pw", current)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := passhash.Hash("pw", passhash.Argon2Params{MemoryKiB: 64, Iterations: 3, Parallelism: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name, hash string
+		want       bool
+		describe   string
+	}{
+		{"argon2id with the current parameters", same, false, "argon2id m=64 t=2 p=1"},
+		{"argon2id with other parameters", other, true, "argon2id m=64 t=3 p=1"},
+		{"bcrypt", mustBcrypt(t, "pw", "$2y$"), true, "bcrypt"},
+		{"{SHA}", "{SHA}" + "qUqP5cyxm6YcTAhz05Hph5gvu9M=", true, "{SHA}"},
+		{"$apr1$", apr1OpenSesame, true, "$apr1$"},
+		{"plain text (nothing verifies it)", "hunter2", false, "unsupported"},
+		{"a corrupt argon2id hash", "$argon2id$v=19$m=64,t=2,p=1$!!$!!", false, "argon2id (unreadable parameters)"},
+	} {
+		if got := passhash.Outdated(c.hash, current); got != c.want {
+			t.Errorf("%s: Outdated = %v, want %v", c.name, got, c.want)
+		}
+		if got := passhash.Describe(c.hash); got != c.describe {
+			t.Errorf("%s: Describe = %q, want %q", c.name, got, c.describe)
+		}
+	}
+}

@@ -65,6 +65,34 @@ func (s *AccountStore) setPasswordTx(ctx context.Context, tx pgx.Tx, name, hash 
 	return err
 }
 
+// UpgradePasswordHash replaces the user's hash old with updated, if old is
+// still the user's hash; see accounts.Store.
+func (s *AccountStore) UpgradePasswordHash(ctx context.Context, name, old, updated string) (bool, error) {
+	if err := accounts.ValidHash(name, updated); err != nil {
+		return false, err
+	}
+	if !storable(name) {
+		return false, accounts.UnknownUser(name)
+	}
+	replaced := false
+	err := s.write(ctx, fmt.Sprintf("upgrading the password hash of user %q", name), func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE users SET password_hash = $1 WHERE name = $2 AND password_hash = $3`, updated, name, old)
+		if err != nil || tag.RowsAffected() > 0 {
+			replaced = err == nil
+			return err
+		}
+		exists, err := userExists(ctx, tx, name)
+		if err != nil {
+			return err
+		}
+		if !exists {
+			return accounts.UnknownUser(name)
+		}
+		return errUnchanged // the rollback also undoes the counter's bump
+	})
+	return replaced && err == nil, err
+}
+
 // DeleteUser removes a user, its previous passwords and its recovery codes
 // (the foreign keys cascade). An unknown user wraps authgate.ErrNotFound.
 func (s *AccountStore) DeleteUser(ctx context.Context, name string) error {

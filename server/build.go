@@ -118,7 +118,7 @@ func (s *Server) verifiers(key []byte, now func() time.Time) (map[authgate.Metho
 		if previous == 0 {
 			previous = -1 // the verifier reads 0 as "default"; the file says none
 		}
-		v := password.New(users, password.Options{
+		opts := password.Options{
 			Now:             now,
 			KeepPrevious:    cfg.Passwords.KeepPrevious,
 			DetectSlips:     cfg.Passwords.DetectSlips,
@@ -129,7 +129,13 @@ func (s *Server) verifiers(key []byte, now func() time.Time) (map[authgate.Metho
 			CacheKey:        key,
 			Argon2:          Argon2(cfg),
 			MaxAge:          cfg.Passwords.MaxAge,
-		})
+			Logger:          s.logger,
+		}
+		if cfg.Passwords.UpgradeHashes {
+			opts.Upgrade = s.store
+		}
+		v := password.New(users, opts)
+		s.passwords = v
 		vs[authgate.MethodBasic] = v
 		s.hashThreads = v.LowPriorityThreads()
 	}

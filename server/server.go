@@ -25,6 +25,7 @@ import (
 	"github.com/authgate/authgate/decision"
 	"github.com/authgate/authgate/gateway"
 	"github.com/authgate/authgate/signinlog"
+	"github.com/authgate/authgate/verify/password"
 )
 
 // Options are what a Server needs beyond its configuration.
@@ -49,6 +50,9 @@ type Server struct {
 	engine   *decision.Engine
 	handler  *gateway.Gateway
 	starters []func(context.Context)
+	// passwords checks Basic and portal passwords; nil when no route
+	// accepts them.
+	passwords *password.Verifier
 	// hashThreads is how many password hashes may run at once on threads
 	// of the lowest priority (password.Verifier.LowPriorityThreads).
 	hashThreads int
@@ -274,6 +278,9 @@ func (s *Server) stop(ctx context.Context) error {
 	s.recorder.Close()
 	s.throttle.close()
 	s.browser.close()
+	if s.passwords != nil {
+		s.passwords.Close() // before the store its upgrades write to
+	}
 	if cerr := s.store.Close(); err == nil {
 		err = cerr
 	}

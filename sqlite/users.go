@@ -74,6 +74,31 @@ func (s *Store) setPasswordTx(ctx context.Context, tx *sql.Tx, name, hash string
 	return err
 }
 
+// UpgradePasswordHash replaces the user's hash old with updated, if old is
+// still the user's hash; see accounts.Store.
+func (s *Store) UpgradePasswordHash(ctx context.Context, name, old, updated string) (bool, error) {
+	if err := accounts.ValidHash(name, updated); err != nil {
+		return false, err
+	}
+	replaced := false
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ? WHERE name = ? AND password_hash = ?`, updated, name, old)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil || n > 0 {
+			replaced = n > 0
+			return err
+		}
+		if exists, err := userExists(ctx, tx, name); err != nil || !exists {
+			return errors.Join(err, unknownUser(name))
+		}
+		return nil
+	})
+	return replaced && err == nil, err
+}
+
 // DeleteUser removes a user, its previous passwords and its recovery codes
 // (the foreign keys cascade). An unknown user is an error wrapping
 // authgate.ErrNotFound.

@@ -61,6 +61,7 @@ func Run(t *testing.T, open Opener) {
 		{"lookups return copies and answer not found for unknown names and ids", testLookups},
 		{"bad admin input is refused with its error and changes nothing", testBadInputChangesNothing},
 		{"setting a password keeps the newest previous hashes, newest first", testSetPasswordKeepsPrevious},
+		{"upgrading a hash replaces only the hash, and only while it is the one matched", testUpgradePasswordHash},
 		{"deleting a user removes its previous passwords", testDeleteUser},
 		{"an import reports every bad line and changes nothing", testImportRejected},
 		{"an import adds new users and, with replace, updates existing ones", testImportReplace},

@@ -167,3 +167,59 @@ func testImportReplace(t *testing.T, e *env) {
 		t.Errorf("users after the import (-want +got):\n%s", diff)
 	}
 }
+
+func testUpgradePasswordHash(t *testing.T, e *env) {
+	old := hash(t, "pw0")
+	must(t, e.s.AddUser(e.ctx, "Aladdin", old, []string{"read"}))
+	e.clock.Advance(24 * time.Hour)
+	must(t, e.s.SetPassword(e.ctx, "Aladdin", hash(t, "pw1")))
+	current := user(t, e.s, "Aladdin").PasswordHash
+	before := dump(t, e.s)
+	e.clock.Advance(time.Hour)
+
+	// Against a hash that is no longer the user's: nothing changes.
+	replaced, err := e.s.UpgradePasswordHash(e.ctx, "Aladdin", old, hash(t, "pw0"))
+	if err != nil || replaced {
+		t.Fatalf("upgrading a replaced hash: replaced %v, error %v; want false, nil", replaced, err)
+	}
+	if diff := cmp.Diff(before, dump(t, e.s), options); diff != "" {
+		t.Fatalf("upgrading a replaced hash changed the store (-before +after):\n%s", diff)
+	}
+	// Bad input and unknown users change nothing either.
+	if _, err := e.s.UpgradePasswordHash(e.ctx, "Aladdin", current, "not a hash"); !errors.Is(err, accounts.ErrInvalid) {
+		t.Errorf("upgrading to a bad hash: error = %v, want ErrInvalid", err)
+	}
+	for _, name := range []string{"nobody", "bad\xffname"} {
+		if _, err := e.s.UpgradePasswordHash(e.ctx, name, current, hash(t, "x")); !errors.Is(err, authgate.ErrNotFound) {
+			t.Errorf("upgrading the hash of unknown user %q: error = %v, want ErrNotFound", name, err)
+		}
+	}
+	if diff := cmp.Diff(before, dump(t, e.s), options); diff != "" {
+		t.Fatalf("refused upgrades changed the store (-before +after):\n%s", diff)
+	}
+
+	// Against the current hash: the hash alone changes, at once in the
+	// snapshot and for another handle after it refreshes.
+	updated := hash(t, "pw1")
+	replaced, err = e.s.UpgradePasswordHash(e.ctx, "Aladdin", current, updated)
+	if err != nil || !replaced {
+		t.Fatalf("upgrading the current hash: replaced %v, error %v; want true, nil", replaced, err)
+	}
+	want := before.Users[0]
+	want.PasswordHash = updated
+	if diff := cmp.Diff(want, user(t, e.s, "Aladdin"), options); diff != "" {
+		t.Errorf("after the upgrade (-want +got): only the hash may change, not the time of the last change or the previous passwords:\n%s", diff)
+	}
+	other := e.again()
+	must(t, other.Refresh(e.ctx))
+	if got := user(t, other, "Aladdin").PasswordHash; got != updated {
+		t.Errorf("another handle does not see the upgraded hash")
+	}
+	// A second gateway that matched the same old hash loses the race.
+	if replaced, err := other.UpgradePasswordHash(e.ctx, "Aladdin", current, hash(t, "pw1")); err != nil || replaced {
+		t.Errorf("a second upgrade of the same old hash: replaced %v, error %v; want false, nil", replaced, err)
+	}
+	if got := user(t, e.s, "Aladdin").PasswordHash; got != updated {
+		t.Errorf("the losing upgrade replaced the winner's hash")
+	}
+}

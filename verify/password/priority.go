@@ -24,10 +24,19 @@ type hashResult struct {
 // hashes this way needs a P per hashing slot beyond its usual GOMAXPROCS
 // (authgate serve adds them), or the hashes take Ps from the requests.
 func (v *Verifier) hash(encoded, password string) (bool, error) {
+	var r hashResult
+	v.onHashThread(func() { r.ok, r.err = v.verifyHash(encoded, password) })
+	return r.ok, r.err
+}
+
+// onHashThread runs fn, a hash computation, on a thread of its own at the
+// lowest priority (see hash), and returns when it has.
+func (v *Verifier) onHashThread(fn func()) {
 	if v.opts.NormalPriority || !lowPriorityThreads {
-		return v.verifyHash(encoded, password)
+		fn()
+		return
 	}
-	done := make(chan hashResult, 1)
+	done := make(chan struct{})
 	go func() {
 		// The thread is never unlocked: when the goroutine ends, the
 		// runtime ends the thread with it, so no other goroutine ever runs
@@ -35,9 +44,8 @@ func (v *Verifier) hash(encoded, password string) (bool, error) {
 		// again). A new thread costs tens of microseconds; a hash, tens of
 		// milliseconds.
 		lowerThreadPriority()
-		ok, err := v.verifyHash(encoded, password)
-		done <- hashResult{ok, err}
+		fn()
+		close(done)
 	}()
-	r := <-done
-	return r.ok, r.err
+	<-done
 }

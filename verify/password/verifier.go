@@ -11,9 +11,11 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"log/slog"
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -56,6 +58,13 @@ type Options struct {
 	// MaxAge is how long a password is valid after it was set; a correct
 	// older one is refused with password_expired. Zero: never expires.
 	MaxAge time.Duration
+	// Upgrade, when set, stores a user's hash made again with Argon2 after
+	// the password matched a hash of another format or with other
+	// parameters (passhash.Outdated). It runs in the background, through
+	// a hashing slot like any check; the answer does not wait for it.
+	Upgrade Upgrader
+	// Logger gets a line per upgrade; none when nil.
+	Logger *slog.Logger
 }
 
 // Verifier checks Basic credentials. It is safe for concurrent use.
@@ -72,6 +81,16 @@ type Verifier struct {
 	waiting    atomic.Int32 // checks queued for a hashing slot
 	// sleep is pad; tests record the padding instead of waiting.
 	sleep func(context.Context, time.Duration)
+	// makeHash is passhash.Hash, for upgrades; upgrading holds the names
+	// whose hash is being made again, and upgrades counts those running.
+	makeHash  func(password string, p passhash.Argon2Params) (string, error)
+	upgrading sync.Map
+	upgradeMu sync.Mutex // guards closed and adding to upgrades
+	closed    bool
+	upgrades  sync.WaitGroup
+	// stopUpgrades cancels upgradeCtx, which running upgrades work in.
+	upgradeCtx   context.Context
+	stopUpgrades context.CancelFunc
 }
 
 // New returns a Verifier that looks users up in users. It computes the
@@ -102,14 +121,21 @@ func New(users authgate.UserStore, opts Options) *Verifier {
 	if opts.Argon2 == (passhash.Argon2Params{}) {
 		opts.Argon2 = passhash.DefaultArgon2
 	}
+	if opts.Logger == nil {
+		opts.Logger = discard
+	}
+	upgradeCtx, stopUpgrades := context.WithCancel(context.Background())
 	return &Verifier{
-		users:      users,
-		opts:       opts,
-		dummy:      passhash.Dummy(opts.Argon2),
-		sem:        make(chan struct{}, opts.MaxConcurrent),
-		cache:      newCache(opts.CacheKey, defaultCacheSize),
-		verifyHash: passhash.Verify,
-		sleep:      pad,
+		upgradeCtx:   upgradeCtx,
+		stopUpgrades: stopUpgrades,
+		users:        users,
+		opts:         opts,
+		dummy:        passhash.Dummy(opts.Argon2),
+		sem:          make(chan struct{}, opts.MaxConcurrent),
+		cache:        newCache(opts.CacheKey, defaultCacheSize),
+		verifyHash:   passhash.Verify,
+		sleep:        pad,
+		makeHash:     passhash.Hash,
 	}
 }
 
@@ -209,6 +235,9 @@ func (v *Verifier) check(vd authgate.Verdict, u authgate.User, known bool, passw
 	if ok && known {
 		vd.Checks = append(vd.Checks, authgate.Checkf("password.hash", authgate.Pass, "matches the current %s hash", passhash.Name(target)))
 		v.cache.put(id, u.PasswordHash)
+		if c, ok := v.upgradeCheck(u, password, id); ok {
+			vd.Checks = append(vd.Checks, c)
+		}
 		return v.allow(vd, u), nil
 	}
 	return v.refuse(vd, u, known, c.Secret), nil
