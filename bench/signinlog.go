@@ -13,8 +13,8 @@ import (
 
 // The sign-in log's price (issue 3): rows against a gateway that keeps no
 // durable log and the same rows against the normal gateway, measured in
-// the order off, on, on, off and added up per gateway, so that a drift of
-// the shared machine during the four runs weighs on both sides alike.
+// rounds of off, on, on, off and added up per gateway, so that a drift of
+// the shared machine during the runs weighs on both sides alike.
 //
 // Without a durable log, a gateway writes a log line for every decision
 // (log.decisions defaults to all), its only record; with one, lines for
@@ -74,9 +74,14 @@ func measureLogPrice(ctx context.Context, binary, dir string, fx *Fixture, on *c
 	return rows, off.stop()
 }
 
-// logPair measures row name against the log-off and the log-on gateway,
-// off, on, on, off, and returns the sums as the rows "name,log-off" and
-// "name,log-on".
+// logPair measures row name against the log-off and the log-on gateway in
+// logRounds(load.Duration) rounds of off, on, on, off, and returns the sums
+// as the rows "name,log-off" and "name,log-on". Each gateway is measured
+// for 2 × load.Duration in all, in slices of load.Duration / rounds, so
+// that a drift of the shared machine over seconds (its CPU time per
+// request moved by 40 % between two rows of the same gateway) weighs on
+// both sides alike; only the first slice of each gateway is warmed up for
+// load.Warmup, the later ones for a quarter second.
 func logPair(ctx context.Context, name string, off, on *child, fx *Fixture, load LoadOptions, log io.Writer) (Row, Row, error) {
 	offS, onS := findScenario(off.URL, fx, name), findScenario(on.URL, fx, name)
 	if offS == nil || onS == nil {
@@ -89,10 +94,19 @@ func logPair(ctx context.Context, name string, off, on *child, fx *Fixture, load
 		offS.CompareTo = ""
 	}
 	sums := map[string]*LoadResult{}
-	for _, s := range []*Scenario{offS, onS, onS, offS} {
+	rounds := logRounds(load.Duration)
+	var order []*Scenario
+	for range rounds {
+		order = append(order, offS, onS, onS, offS)
+	}
+	for _, s := range order {
 		l := load
 		if l.ServerCPU = on.CPU; s == offS {
 			l.ServerCPU = off.CPU
+		}
+		l.Duration = load.Duration / time.Duration(rounds)
+		if sums[s.Name] != nil {
+			l.Warmup = min(load.Warmup, 250*time.Millisecond)
 		}
 		res, err := Load(ctx, s.Target, l)
 		if err != nil {
@@ -108,6 +122,12 @@ func logPair(ctx context.Context, name string, off, on *child, fx *Fixture, load
 		time.Sleep(250 * time.Millisecond)
 	}
 	return newRow(*offS, sums[offS.Name]), newRow(*onS, sums[onS.Name]), nil
+}
+
+// logRounds is how many rounds of off, on, on, off a pair runs: four, or
+// fewer so that no slice is shorter than two seconds.
+func logRounds(d time.Duration) int {
+	return int(min(4, max(1, d/(2*time.Second))))
 }
 
 // findScenario returns a copy of the row called name, aimed at gateway.
