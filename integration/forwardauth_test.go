@@ -16,12 +16,12 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/authgate/authgate"
 	"github.com/authgate/authgate/config"
+	"github.com/authgate/authgate/internal/syncbuf"
 	"github.com/authgate/authgate/passhash"
 	"github.com/authgate/authgate/reason"
 	"github.com/authgate/authgate/server"
@@ -663,19 +663,4 @@ func writeFile(t *testing.T, name, data string) {
 
 // syncBuffer is a bytes.Buffer safe for a process's output and the test
 // reading it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+type syncBuffer = syncbuf.Buffer

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/authgate/authgate"
+	"github.com/authgate/authgate/internal/syncbuf"
 	"github.com/authgate/authgate/reason"
 	"github.com/google/go-cmp/cmp"
 )
@@ -147,22 +148,7 @@ func wantIDs(from, to int) []string {
 }
 
 // syncBuffer is a log destination the writer's goroutines may share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
+type syncBuffer struct{ syncbuf.Buffer }
 
 func (b *syncBuffer) count(msg string) int { return strings.Count(b.String(), msg) }
 

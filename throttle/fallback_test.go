@@ -1,7 +1,6 @@
 package throttle_test
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"log/slog"
@@ -11,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authgate/authgate/internal/syncbuf"
 	"github.com/authgate/authgate/throttle"
 	"github.com/authgate/authgate/throttle/limitertest"
 )
@@ -18,22 +18,9 @@ import (
 var fallbackRules = throttle.Rules{throttle.KindUser: {Limit: 3, Window: time.Hour}}
 
 // syncBuffer is a log sink the limiter may write to from any goroutine.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
+type syncBuffer struct{ syncbuf.Buffer }
 
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) lines(substr string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return strings.Count(s.b.String(), substr)
-}
+func (s *syncBuffer) lines(substr string) int { return strings.Count(s.String(), substr) }
 
 func newFallback(t *testing.T, addr, prefix string) (*throttle.Fallback, *syncBuffer) {
 	t.Helper()

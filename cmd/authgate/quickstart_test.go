@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"net/http"
 	"os"
 	"os/exec"
@@ -13,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/authgate/authgate/internal/syncbuf"
 )
 
 // buildBinary builds the authgate binary once for the end-to-end tests.
@@ -176,19 +177,5 @@ func runTry(t *testing.T, command string) (status, reason, id string) {
 	return resp.Status[:3], resp.Header.Get("X-Authgate-Reason"), resp.Header.Get("X-Request-Id")
 }
 
-type lockedBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuf) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuf) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
+// lockedBuf is a log sink the gateway's goroutines may share.
+type lockedBuf = syncbuf.Buffer

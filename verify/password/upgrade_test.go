@@ -1,20 +1,19 @@
 package password
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/authgate/authgate"
 	"github.com/authgate/authgate/htpasswd"
+	"github.com/authgate/authgate/internal/syncbuf"
 	"github.com/authgate/authgate/passhash"
 )
 
@@ -23,17 +22,7 @@ import (
 var current = passhash.Argon2Params{MemoryKiB: 64, Iterations: 2, Parallelism: 1}
 
 // syncBuffer is a log destination safe for the upgrades' goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+type syncBuffer = syncbuf.Buffer
 
 // upgrading returns a verifier on f's store that upgrades hashes to
 // current, with two hashing slots, and its log.
