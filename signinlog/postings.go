@@ -2,7 +2,6 @@ package signinlog
 
 import (
 	"cmp"
-	"encoding/binary"
 	"slices"
 	"strings"
 )
@@ -256,7 +255,9 @@ type PostingRow struct {
 	Seg     int64
 	Key     PostingKey
 	FirstID int64
-	IDs     []byte // PostedIDs decodes them
+	IDs     []byte // in the form of postedids.go; PostedIDs decodes them
+
+	last int64 // the id IDs ends with, while Rows builds a packed row
 }
 
 // A batch of PackFrom events or more packs its postings: per segment and
@@ -342,11 +343,7 @@ func (p *Postings) Rows(ids []int64) ([]PostingRow, []SegmentSpan) {
 				n++
 			}
 			if !packed {
-				b := make([]byte, 0, 8*n)
-				for _, e := range list[:n] {
-					b = binary.BigEndian.AppendUint64(b, uint64(ids[e]))
-				}
-				rows = append(rows, PostingRow{Seg: seg, Key: key, FirstID: ids[list[0]], IDs: b})
+				rows = append(rows, PostingRow{Seg: seg, Key: key, FirstID: ids[list[0]], IDs: appendOwnIDs(nil, ids, list[:n])})
 			} else {
 				_, pk := key.Lookup()
 				i, ok := at[slot{seg, pk}]
@@ -357,12 +354,7 @@ func (p *Postings) Rows(ids []int64) ([]PostingRow, []SegmentSpan) {
 				}
 				r := &rows[i]
 				r.FirstID = min(r.FirstID, ids[list[0]])
-				r.IDs = binary.AppendUvarint(r.IDs, uint64(len(key.Value)))
-				r.IDs = append(r.IDs, key.Value...)
-				r.IDs = binary.AppendUvarint(r.IDs, uint64(n))
-				for _, e := range list[:n] {
-					r.IDs = binary.BigEndian.AppendUint64(r.IDs, uint64(ids[e]))
-				}
+				r.appendPacked(key.Value, ids, list[:n])
 			}
 			list = list[n:]
 		}
@@ -374,7 +366,7 @@ func (p *Postings) Rows(ids []int64) ([]PostingRow, []SegmentSpan) {
 		seg, id := Segment(ids[e]), ids[e]
 		if !packed {
 			rows = append(rows, PostingRow{Seg: seg, Key: PostingKey{PostRequestID, rid}, FirstID: id,
-				IDs: binary.BigEndian.AppendUint64(nil, uint64(id))})
+				IDs: appendOwnIDs(nil, ids, []int32{int32(e)})})
 			continue
 		}
 		_, pk := PostingKey{PostRequestID, rid}.Lookup()
@@ -386,10 +378,7 @@ func (p *Postings) Rows(ids []int64) ([]PostingRow, []SegmentSpan) {
 		}
 		r := &rows[i]
 		r.FirstID = min(r.FirstID, id)
-		r.IDs = binary.AppendUvarint(r.IDs, uint64(len(rid)))
-		r.IDs = append(r.IDs, rid...)
-		r.IDs = binary.AppendUvarint(r.IDs, 1)
-		r.IDs = binary.BigEndian.AppendUint64(r.IDs, uint64(id))
+		r.appendPackedRequestID(rid, id)
 	}
 	slices.SortStableFunc(rows, func(a, b PostingRow) int {
 		if c := cmp.Compare(a.Seg, b.Seg); c != 0 {
@@ -410,38 +399,6 @@ func (p *Postings) Rows(ids []int64) ([]PostingRow, []SegmentSpan) {
 		spans = append(spans, SegmentSpan{Seg: seg, MinTime: t, MaxTime: t})
 	}
 	return rows, spans
-}
-
-// PostedIDs appends to dst the ids of k that a posting row of field field
-// lists: all of them in a row of k's own, those listed under k's value in
-// a packed row. A row it cannot read adds nothing.
-func PostedIDs(dst []int64, k PostingKey, field string, ids []byte) []int64 {
-	if field == k.Field {
-		for ; len(ids) >= 8; ids = ids[8:] {
-			dst = append(dst, int64(binary.BigEndian.Uint64(ids)))
-		}
-		return dst
-	}
-	for len(ids) > 0 {
-		size, w := binary.Uvarint(ids)
-		if w <= 0 || uint64(len(ids)-w) < size {
-			return dst
-		}
-		value := ids[w : w+int(size)]
-		ids = ids[w+int(size):]
-		n, w := binary.Uvarint(ids)
-		if w <= 0 || uint64(len(ids)-w)/8 < n {
-			return dst
-		}
-		list := ids[w : w+8*int(n)]
-		ids = ids[w+8*int(n):]
-		if string(value) == k.Value { // more than once for a request id that repeats
-			for ; len(list) >= 8; list = list[8:] {
-				dst = append(dst, int64(binary.BigEndian.Uint64(list)))
-			}
-		}
-	}
-	return dst
 }
 
 // SortCounts returns counts per key as Stats returns them: the largest

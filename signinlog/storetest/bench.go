@@ -99,7 +99,8 @@ func BenchmarkQueries(b *testing.B, s signinlog.Store, end time.Time) {
 
 // LayoutDigest is a short digest of what a kept benchmark database depends
 // on: the store's migrations (the files matching glob), the postings
-// layout and the chunk encoding, which change without a migration. Benchmarks name their kept databases with it, so a change
+// layout and form and the chunk encoding, which change without a
+// migration. Benchmarks name their kept databases with it, so a change
 // builds them anew.
 func LayoutDigest(b *testing.B, glob string) string {
 	h := sha256.New()
@@ -128,5 +129,22 @@ func LayoutDigest(b *testing.B, glob string) string {
 	ch, _ := enc.Finish(nil)
 	h.Write(ch.Heads)
 	h.Write(ch.Docs)
+	// A batch smaller than PackFrom posts a row per key, a larger one packs.
+	for _, n := range []int{3, 2 * signinlog.PackFrom} {
+		post := signinlog.Postings{Lookups: true}
+		var ids []int64
+		for d := range signinlog.Synthetic(n, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), time.Hour, 1) {
+			c, err := signinlog.EventColumns(d)
+			if err != nil {
+				b.Fatal(err)
+			}
+			post.Add(&c)
+			ids = append(ids, int64(len(ids)+1))
+		}
+		rows, _ := post.Rows(ids)
+		for _, r := range rows {
+			h.Write(r.IDs)
+		}
+	}
 	return fmt.Sprintf("%x", h.Sum(nil)[:4])
 }
