@@ -22,24 +22,15 @@ import (
 	"github.com/authgate/authgate/signinlog/storetest"
 )
 
-// BenchmarkEventWrite measures COPY writes of batches of 1000 synthetic
-// events into a fresh database; events/s is the figure to compare with the
+// BenchmarkEventWrite measures COPY writes into a fresh database
+// (storetest.BenchmarkWrite); events/s is the figure to compare with the
 // 100 000/s target.
 func BenchmarkEventWrite(b *testing.B) {
-	s := open(b, newDatabase(b), postgres.Options{})
-	defer s.Close()
-	const batch = 1000
-	events := slices.Collect(signinlog.Synthetic(100*batch, time.Now().Add(-time.Hour), time.Hour, 1))
-	ctx := context.Background()
-	i := 0
-	for b.Loop() {
-		chunk := events[i%100*batch : i%100*batch+batch]
-		i++
-		if err := s.Write(ctx, chunk); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "events/s")
+	storetest.BenchmarkWrite(b, func(b *testing.B) signinlog.Store {
+		s := open(b, newDatabase(b), postgres.Options{})
+		b.Cleanup(func() { s.Close() })
+		return s
+	})
 }
 
 // BenchmarkEventWriteAt measures COPY writes of batches of 1000 new events

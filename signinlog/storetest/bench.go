@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -147,4 +148,29 @@ func LayoutDigest(b *testing.B, glob string) string {
 		}
 	}
 	return fmt.Sprintf("%x", h.Sum(nil)[:4])
+}
+
+// BenchmarkWrite measures batched writes of synthetic events into a new
+// store from open, in batches of 1000 and of signinlog.DefaultBatchSize
+// (what a gateway's writer sends once events arrive faster than
+// DefaultBatchSize per flush interval); events/s is the figure to compare
+// with the write-rate targets. An empty store flatters it (every page is
+// in the cache): the stores' EventWriteAt measures them at size.
+func BenchmarkWrite(b *testing.B, open func(b *testing.B) signinlog.Store) {
+	for _, batch := range []int{1000, signinlog.DefaultBatchSize} {
+		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) {
+			s := open(b)
+			events := slices.Collect(signinlog.Synthetic(25*batch, time.Now().Add(-time.Hour), time.Hour, 1))
+			ctx := context.Background()
+			i := 0
+			for b.Loop() {
+				part := events[i%25*batch : i%25*batch+batch]
+				i++
+				if err := s.Write(ctx, part); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "events/s")
+		})
+	}
 }
