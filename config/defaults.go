@@ -39,6 +39,7 @@ const (
 	DefaultLogFormat           = LogJSON
 	defaultDetectSlips         = true
 	defaultUpgradeHashes       = true
+	defaultHashProcess         = true
 	defaultMaxConcurrentHashes = 0
 	DefaultMaxAge              = 0 // passwords never expire
 	DefaultStoreType           = StoreSQLite

@@ -68,6 +68,7 @@ func TestMinimalConfigFillsEveryDefault(t *testing.T) {
 			QueueTimeout:    2 * time.Second,
 			Argon2:          Argon2{MemoryKiB: 7168, Iterations: 5, Parallelism: 1},
 			UpgradeHashes:   true,
+			HashProcess:     true,
 		},
 		APIKeys:         APIKeys{Header: "X-Api-Key"},
 		IdentityHeaders: IdentityHeaders{Subject: "X-Authgate-Subject", Method: "X-Authgate-Method", Scopes: "X-Authgate-Scopes", Issuer: "X-Authgate-Issuer"},
@@ -166,7 +167,7 @@ func TestFullConfigResolvesEveryKey(t *testing.T) {
 			RefreshInterval:    2 * time.Hour,
 			MinRefreshInterval: time.Minute,
 			FetchTimeout:       3 * time.Second,
-			Line:               26,
+			Line:               27,
 		}, {
 			Name:               "partner_2",
 			Issuer:             "https://login.partner.example/tenant/",
@@ -177,7 +178,7 @@ func TestFullConfigResolvesEveryKey(t *testing.T) {
 			RefreshInterval:    time.Hour,
 			MinRefreshInterval: 30 * time.Second,
 			FetchTimeout:       5 * time.Second,
-			Line:               35,
+			Line:               36,
 		}, {
 			Name:               "local-dev",
 			Issuer:             "http://127.0.0.1:8081",
@@ -188,7 +189,7 @@ func TestFullConfigResolvesEveryKey(t *testing.T) {
 			RefreshInterval:    time.Hour,
 			MinRefreshInterval: 30 * time.Second,
 			FetchTimeout:       5 * time.Second,
-			Line:               39,
+			Line:               40,
 		}},
 		Routes: []*Route{{
 			Name:               "orders",
@@ -205,7 +206,7 @@ func TestFullConfigResolvesEveryKey(t *testing.T) {
 				Audiences: []string{"api://orders"},
 				Networks:  prefixes("10.0.0.0/8", "192.168.1.5/32"),
 			},
-			Line: 44,
+			Line: 45,
 		}, {
 			Name:   "wildcard",
 			Host:   "*.example.com",
@@ -213,14 +214,14 @@ func TestFullConfigResolvesEveryKey(t *testing.T) {
 			Accept: []authgate.Method{authgate.MethodBasic},
 			Detail: DetailMinimal,
 			Realm:  "Example Corp",
-			Line:   57,
+			Line:   58,
 		}, {
 			Name:   "forward-auth-only",
 			Path:   "/admin",
 			Accept: []authgate.Method{authgate.MethodBasic, authgate.MethodBearer},
 			Detail: DetailMinimal,
 			Realm:  "Example Corp",
-			Line:   60,
+			Line:   61,
 		}, {
 			Name:   "console",
 			Host:   "console.example.com",
@@ -229,7 +230,7 @@ func TestFullConfigResolvesEveryKey(t *testing.T) {
 			Detail: DetailMinimal,
 			Realm:  "Example Corp",
 			Policy: Policy{Require2FA: true},
-			Line:   64,
+			Line:   65,
 		}},
 	}
 	if diff := cmp.Diff(want, c, cmpPrefixes); diff != "" {

@@ -155,6 +155,10 @@ type Passwords struct {
 	// argon2id parameters be made again with Argon2 after its password
 	// matched (in the background); true unless the file says false.
 	UpgradeHashes bool
+	// HashProcess computes password hashes in a child process of the
+	// gateway (at HashPriority) instead of in its own; true unless the
+	// file says false.
+	HashProcess bool
 	// MaxAge is how long a password stays valid after it was set; a
 	// correct password older than that is refused with password_expired.
 	// Zero: passwords never expire.

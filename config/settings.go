@@ -48,7 +48,7 @@ var usersSpec = sectionSpec{where: "in users", prefix: "users.", keys: []string{
 	example: "users: {htpasswd: /etc/nginx/.htpasswd}"}
 
 var passwordsSpec = sectionSpec{where: "in passwords", prefix: "passwords.",
-	keys:    []string{"keep_previous", "detect_slips", "previous_checked", "max_concurrent_hashes", "hash_priority", "queue_timeout", "argon2", "upgrade_hashes", "max_age"},
+	keys:    []string{"keep_previous", "detect_slips", "previous_checked", "max_concurrent_hashes", "hash_priority", "queue_timeout", "argon2", "upgrade_hashes", "hash_process", "max_age"},
 	example: "passwords: {keep_previous: 90d}"}
 
 var argon2Spec = sectionSpec{where: "in passwords.argon2", prefix: "passwords.argon2.",
@@ -154,6 +154,7 @@ func (d *decoder) passwords(s *section) Passwords {
 		KeepPrevious:        s.duration("keep_previous", DefaultKeepPrevious, 0, 3650*day),
 		DetectSlips:         s.boolean("detect_slips", defaultDetectSlips),
 		UpgradeHashes:       s.boolean("upgrade_hashes", defaultUpgradeHashes),
+		HashProcess:         s.boolean("hash_process", defaultHashProcess),
 		PreviousChecked:     s.integer("previous_checked", DefaultPreviousChecked, 0, 5, "1"),
 		MaxConcurrentHashes: s.integer("max_concurrent_hashes", defaultMaxConcurrentHashes, 0, 1024, "0 (automatic: half the CPUs, at least 1)"),
 		HashPriority:        HashPriorityLow,

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"github.com/authgate/authgate/internal/hashproc"
 	"io"
 	"log/slog"
 	"net/url"
@@ -133,6 +134,12 @@ func (s *Server) verifiers(key []byte, now func() time.Time) (map[authgate.Metho
 		}
 		if cfg.Passwords.UpgradeHashes {
 			opts.Upgrade = s.store
+		}
+		if cfg.Passwords.HashProcess {
+			var err error
+			if opts.Process, err = hashproc.Executable(); err != nil {
+				s.logger.Warn("password hashes are computed in the gateway's own process: its executable cannot be found to start the hash process", "error", err.Error())
+			}
 		}
 		v := password.New(users, opts)
 		s.passwords = v

@@ -24,6 +24,9 @@ type hashResult struct {
 // hashes this way needs a P per hashing slot beyond its usual GOMAXPROCS
 // (authgate serve adds them), or the hashes take Ps from the requests.
 func (v *Verifier) hash(encoded, password string) (bool, error) {
+	if ok, err, done := v.hashInProcess(encoded, password); done {
+		return ok, err
+	}
 	var r hashResult
 	v.onHashThread(func() { r.ok, r.err = v.verifyHash(encoded, password) })
 	return r.ok, r.err
@@ -36,6 +39,12 @@ func (v *Verifier) onHashThread(fn func()) {
 		fn()
 		return
 	}
+	v.onThread(lowerThreadPriority, fn)
+}
+
+// onThread runs fn on a new thread that lower has locked and lowered the
+// priority of, and returns when it has.
+func (v *Verifier) onThread(lower, fn func()) {
 	done := make(chan struct{})
 	go func() {
 		// The thread is never unlocked: when the goroutine ends, the
@@ -43,7 +52,7 @@ func (v *Verifier) onHashThread(fn func()) {
 		// at this priority (which an unprivileged process cannot raise
 		// again). A new thread costs tens of microseconds; a hash, tens of
 		// milliseconds.
-		lowerThreadPriority()
+		lower()
 		fn()
 		close(done)
 	}()

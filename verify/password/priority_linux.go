@@ -18,3 +18,15 @@ func lowerThreadPriority() {
 	runtime.LockOSThread()
 	_ = unix.Setpriority(unix.PRIO_PROCESS, unix.Gettid(), 19)
 }
+
+// idleThreadPriority locks the calling goroutine to its OS thread and puts
+// that thread in SCHED_IDLE, the policy of work that runs only when no
+// other wants the CPU, or at nice 19 where that is refused. A process
+// started from the thread inherits it in all its threads: the hash
+// process. (Threads of the gateway's own process stay at nice 19: a
+// SCHED_IDLE thread holding a P made every garbage collection wait until
+// the kernel ran it again.)
+func idleThreadPriority() {
+	lowerThreadPriority()
+	_ = unix.SchedSetAttr(0, &unix.SchedAttr{Size: unix.SizeofSchedAttr, Policy: unix.SCHED_IDLE}, 0)
+}

@@ -111,3 +111,31 @@ func TestNormalPriorityHashesOnTheCallersPriority(t *testing.T) {
 		}
 	}
 }
+
+// TestHashProcessRunsIdle: the hash process runs in SCHED_IDLE, so the
+// kernel gives it only CPU time nothing else wants, and the gateway's own
+// threads keep their priority; with NormalPriority it runs as the gateway.
+func TestHashProcessRunsIdle(t *testing.T) {
+	f := newFixture(t)
+	for _, normal := range []bool{false, true} {
+		v, _, _ := procVerifier(t, f)
+		v.opts.NormalPriority = normal
+		if _, err := v.Verify(context.Background(), authgate.Credential{Method: authgate.MethodBasic, Username: "carol", Secret: "x"}); err != nil {
+			t.Fatal(err)
+		}
+		attr, err := unix.SchedGetAttr(v.proc.p.Pid(), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := uint32(unix.SCHED_IDLE)
+		if normal {
+			want = unix.SCHED_NORMAL
+		}
+		if attr.Policy != want {
+			t.Errorf("NormalPriority %v: the hash process's policy is %d, want %d", normal, attr.Policy, want)
+		}
+		if n := threadNice(t); n != 0 {
+			t.Errorf("the test's own thread now has nice %d", n)
+		}
+	}
+}

@@ -7,3 +7,5 @@ package password
 const lowPriorityThreads = false
 
 func lowerThreadPriority() {}
+
+func idleThreadPriority() {}

@@ -112,6 +112,7 @@ func (v *Verifier) Close() {
 	v.upgradeMu.Unlock()
 	v.stopUpgrades()
 	v.upgrades.Wait()
+	v.proc.close()
 }
 
 // discard is the Logger of a verifier given none.

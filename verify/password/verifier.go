@@ -46,6 +46,11 @@ type Options struct {
 	// at the process's priority, instead of on threads of the lowest
 	// priority (atLowPriority), where the platform has them.
 	NormalPriority bool
+	// Process, when set, computes hash checks in a child process started
+	// from this executable (hashproc), at the lowest priority unless
+	// NormalPriority; checks fall back to this process while it cannot
+	// run. Only processes that import hashproc can be given.
+	Process string
 	// QueueTimeout is how long an attempt waits for a hashing slot before
 	// it is answered with password_check_busy. Default 2 s.
 	QueueTimeout time.Duration
@@ -91,6 +96,8 @@ type Verifier struct {
 	// stopUpgrades cancels upgradeCtx, which running upgrades work in.
 	upgradeCtx   context.Context
 	stopUpgrades context.CancelFunc
+	// proc is the hash process of Options.Process (proc.go).
+	proc procState
 }
 
 // New returns a Verifier that looks users up in users. It computes the
@@ -125,7 +132,7 @@ func New(users authgate.UserStore, opts Options) *Verifier {
 		opts.Logger = discard
 	}
 	upgradeCtx, stopUpgrades := context.WithCancel(context.Background())
-	return &Verifier{
+	v := &Verifier{
 		upgradeCtx:   upgradeCtx,
 		stopUpgrades: stopUpgrades,
 		users:        users,
@@ -137,6 +144,8 @@ func New(users authgate.UserStore, opts Options) *Verifier {
 		sleep:        pad,
 		makeHash:     passhash.Hash,
 	}
+	v.proc.retry = procRetry
+	return v
 }
 
 // LowPriorityThreads is how many hashes the verifier may compute at once
