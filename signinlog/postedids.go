@@ -108,17 +108,11 @@ func PostedIDs(dst []int64, k PostingKey, field string, ids []byte) []int64 {
 	}
 	var prev int64
 	for b := ids[1:]; len(b) > 0; {
-		size, w := binary.Uvarint(b)
-		if w <= 0 || uint64(len(b)-w) < size {
+		value, n, rest, ok := packedEntry(b)
+		if !ok || n > uint64(len(rest)) { // each id takes a byte at least
 			return dst
 		}
-		value := b[w : w+int(size)]
-		b = b[w+int(size):]
-		n, w := binary.Uvarint(b)
-		if w <= 0 || n > uint64(len(b)-w) { // each id takes a byte at least
-			return dst
-		}
-		b = b[w:]
+		b = rest
 		match := string(value) == k.Value
 		for ; n > 0; n-- {
 			d, w := binary.Varint(b)
@@ -158,23 +152,32 @@ func postedRequestIDs(dst []int64, rid string, b []byte) []int64 {
 // postedV1 is PostedIDs for a packed row of the form before markers.
 func postedV1(dst []int64, k PostingKey, ids []byte) []int64 {
 	for len(ids) > 0 {
-		size, w := binary.Uvarint(ids)
-		if w <= 0 || uint64(len(ids)-w) < size {
+		value, n, rest, ok := packedEntry(ids)
+		if !ok || uint64(len(rest))/8 < n {
 			return dst
 		}
-		value := ids[w : w+int(size)]
-		ids = ids[w+int(size):]
-		n, w := binary.Uvarint(ids)
-		if w <= 0 || uint64(len(ids)-w)/8 < n {
-			return dst
-		}
-		list := ids[w : w+8*int(n)]
-		ids = ids[w+8*int(n):]
+		list := rest[:8*int(n)]
+		ids = rest[8*int(n):]
 		if string(value) == k.Value {
 			dst = appendBigEndian(dst, list)
 		}
 	}
 	return dst
+}
+
+// packedEntry reads the start of a packed row's entry, in either form: the
+// value and the count of its ids, and the bytes after them; ok false for
+// bytes that do not hold that much.
+func packedEntry(b []byte) (value []byte, n uint64, rest []byte, ok bool) {
+	size, w := binary.Uvarint(b)
+	if w <= 0 || uint64(len(b)-w) < size {
+		return nil, 0, nil, false
+	}
+	value, b = b[w:w+int(size)], b[w+int(size):]
+	if n, w = binary.Uvarint(b); w <= 0 {
+		return nil, 0, nil, false
+	}
+	return value, n, b[w:], true
 }
 
 // appendBigEndian appends to dst the 8-byte big-endian ids of b.
