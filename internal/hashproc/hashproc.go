@@ -26,6 +26,7 @@ import (
 	"os/exec"
 	"runtime"
 	"sync"
+	"time"
 
 	"github.com/authgate/authgate/passhash"
 )
@@ -134,16 +135,21 @@ func noEOF(err error) error {
 }
 
 // ErrUnavailable is the error of a check the process could not answer: it
-// could not start, it exited, or the Process was closed. The caller
-// checks in its own process instead.
+// could not start, it exited, it did not answer in time (and was killed),
+// or the Process was closed. The caller checks in its own process instead.
 var ErrUnavailable = errors.New("hash process unavailable")
+
+// ErrTooLong is the error of a check with a hash or password too long to
+// send; the caller checks it in its own process.
+var ErrTooLong = errors.New("too long for the hash process")
 
 // Process is a running child process. Its methods are safe for concurrent
 // use.
 type Process struct {
-	cmd  *exec.Cmd
-	in   io.WriteCloser
-	done chan struct{} // closed once the child's output ended
+	timeout time.Duration
+	cmd     *exec.Cmd
+	in      io.WriteCloser
+	done    chan struct{} // closed once the child's output ended
 
 	mu      sync.Mutex // guards w, next, pending, err
 	w       *bufio.Writer
@@ -158,9 +164,11 @@ type answer struct {
 }
 
 // Start starts a child process from executable, which must import this
-// package (os.Executable, or /proc/self/exe on Linux). The child inherits
-// the calling thread's scheduling priority.
-func Start(executable string) (*Process, error) {
+// package (Executable). The child inherits the calling thread's scheduling
+// priority. A check it has not answered within timeout fails, and the
+// child is killed: one that stopped answering (stopped, frozen, or never
+// given the CPU) must not hold the gateway's checks for ever.
+func Start(executable string, timeout time.Duration) (*Process, error) {
 	cmd := exec.Command(executable, Arg)
 	cmd.Env = []string{} // nothing of the gateway's environment
 	cmd.Stderr = os.Stderr
@@ -176,7 +184,7 @@ func Start(executable string) (*Process, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("starting the hash process: %w", err)
 	}
-	p := &Process{cmd: cmd, in: in, w: bufio.NewWriter(in), done: make(chan struct{}), pending: map[uint32]chan answer{}}
+	p := &Process{timeout: timeout, cmd: cmd, in: in, w: bufio.NewWriter(in), done: make(chan struct{}), pending: map[uint32]chan answer{}}
 	go p.read(out)
 	return p, nil
 }
@@ -231,10 +239,11 @@ func (p *Process) fail(err error) {
 }
 
 // Verify is passhash.Verify, computed in the child process. It fails with
-// an error wrapping ErrUnavailable when the process cannot answer.
+// an error wrapping ErrUnavailable when the process cannot answer, and
+// with ErrTooLong for inputs it does not send.
 func (p *Process) Verify(encoded, password string) (bool, error) {
 	if len(encoded) > maxField || len(password) > maxField {
-		return passhash.Verify(encoded, password)
+		return false, ErrTooLong
 	}
 	ch := make(chan answer, 1)
 	p.mu.Lock()
@@ -256,25 +265,45 @@ func (p *Process) Verify(encoded, password string) (bool, error) {
 	if err != nil {
 		p.fail(fmt.Errorf("%w: %v", ErrUnavailable, err))
 	}
-	a := <-ch
+	t := time.NewTimer(p.timeout)
+	defer t.Stop()
+	select {
+	case a := <-ch:
+		return a.ok, a.err
+	case <-t.C:
+	}
+	// Killed first: a check blocked writing to a child that stopped
+	// reading holds p.mu until the pipe breaks.
+	p.cmd.Process.Kill()
+	p.fail(fmt.Errorf("%w: no answer within %v", ErrUnavailable, p.timeout))
+	a := <-ch // fail answered it, unless the answer came first
 	return a.ok, a.err
 }
 
 // Pid is the child's process id.
 func (p *Process) Pid() int { return p.cmd.Process.Pid }
 
-// Close ends the child process: its input closes, it finishes the checks
-// it has and exits. Close waits for that; pending checks fail.
+// Close ends the child process: its input closes, it answers the checks
+// it has and exits. Close waits for that, and kills the child if it has
+// not exited within closeGrace; checks started after Close fail.
 func (p *Process) Close() error {
+	p.in.Close() // first: it also ends a write blocked on a child that stopped reading
 	p.mu.Lock()
 	if p.err == nil {
 		p.err = fmt.Errorf("%w: closed", ErrUnavailable)
 	}
 	p.mu.Unlock()
-	p.in.Close()
-	<-p.done
+	select {
+	case <-p.done:
+	case <-time.After(closeGrace):
+		p.cmd.Process.Kill()
+		<-p.done
+	}
 	return nil
 }
+
+// closeGrace is how long Close waits for the child to exit by itself.
+var closeGrace = 5 * time.Second
 
 // Executable is the file to start a child process from: this process's
 // own executable.

@@ -18,11 +18,16 @@ var cheap = passhash.Argon2Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1}
 
 func start(t *testing.T) *Process {
 	t.Helper()
+	return startWaiting(t, 30*time.Second)
+}
+
+func startWaiting(t *testing.T, wait time.Duration) *Process {
+	t.Helper()
 	exe, err := Executable()
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := Start(exe) // this test binary, which imports the package
+	p, err := Start(exe, wait) // this test binary, which imports the package
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +135,7 @@ func TestTheChildGetsNoEnvironment(t *testing.T) {
 }
 
 func TestStartFailsClearly(t *testing.T) {
-	_, err := Start("/nonexistent/authgate")
+	_, err := Start("/nonexistent/authgate", time.Second)
 	if err == nil || !strings.Contains(err.Error(), "starting the hash process") {
 		t.Errorf("Start of a missing file: %v", err)
 	}
@@ -146,5 +151,54 @@ func TestTheChildIgnoresTheTerminal(t *testing.T) {
 	}
 	if child == syscall.Getpgrp() {
 		t.Errorf("the child is in the gateway's process group %d", child)
+	}
+}
+
+// TestAStoppedChildIsGivenUp: a child that stops answering without
+// exiting (SIGSTOP here; a frozen cgroup, a debugger) fails its checks
+// after the wait and is killed, and Close does not wait for it for ever.
+func TestAStoppedChildIsGivenUp(t *testing.T) {
+	p := startWaiting(t, 300*time.Millisecond)
+	encoded, _ := passhash.Hash("pw", cheap)
+	if ok, _ := p.Verify(encoded, "pw"); !ok {
+		t.Fatal("no match before the stop")
+	}
+	if err := syscall.Kill(p.Pid(), syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if _, err := p.Verify(encoded, "pw"); !errors.Is(err, ErrUnavailable) {
+		t.Errorf("a check of a stopped child: %v, want ErrUnavailable", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("the check took %v", d)
+	}
+	select {
+	case <-p.done:
+	case <-time.After(5 * time.Second):
+		t.Error("the stopped child was not killed")
+	}
+}
+
+func TestCloseKillsAStoppedChild(t *testing.T) {
+	defer func(g time.Duration) { closeGrace = g }(closeGrace)
+	closeGrace = 200 * time.Millisecond
+	p := start(t)
+	if err := syscall.Kill(p.Pid(), syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	closed := make(chan struct{})
+	go func() { p.Close(); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close waited for a stopped child")
+	}
+}
+
+func TestTooLongIsNotSent(t *testing.T) {
+	p := start(t)
+	if _, err := p.Verify("x", strings.Repeat("a", maxField+1)); !errors.Is(err, ErrTooLong) {
+		t.Errorf("a password over %d bytes: %v, want ErrTooLong", maxField, err)
 	}
 }

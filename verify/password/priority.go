@@ -1,5 +1,7 @@
 package password
 
+import "runtime"
+
 // hashFunc computes or checks a password hash: passhash.Verify.
 type hashFunc func(encoded, password string) (bool, error)
 
@@ -42,11 +44,22 @@ func (v *Verifier) onHashThread(fn func()) {
 	v.onThread(lowerThreadPriority, fn)
 }
 
-// onThread runs fn on a new thread that lower has locked and lowered the
-// priority of, and returns when it has.
+// onThread runs fn on a new thread whose priority lower has lowered, and
+// returns when it has.
 func (v *Verifier) onThread(lower, fn func()) {
 	done := make(chan struct{})
 	go func() {
+		defer close(done)
+		runtime.LockOSThread()
+		if onMainThread() {
+			// The runtime keeps the process's first thread when a
+			// goroutine locked to it ends, and the kernel sends it the
+			// process's signals (SIGTERM) first: never lower it. Holding
+			// it, run fn on another goroutine, which lands elsewhere.
+			v.onThread(lower, fn)
+			runtime.UnlockOSThread()
+			return
+		}
 		// The thread is never unlocked: when the goroutine ends, the
 		// runtime ends the thread with it, so no other goroutine ever runs
 		// at this priority (which an unprivileged process cannot raise
@@ -54,7 +67,6 @@ func (v *Verifier) onThread(lower, fn func()) {
 		// milliseconds.
 		lower()
 		fn()
-		close(done)
 	}()
 	<-done
 }

@@ -139,3 +139,28 @@ func TestHashProcessRunsIdle(t *testing.T) {
 		}
 	}
 }
+
+// TestTheMainThreadKeepsItsPriority: the runtime keeps the process's
+// first thread when a goroutine locked to it ends, and the kernel sends it
+// the process's signals first, so hashing never lowers it, wherever the
+// scheduler runs the hashing goroutines.
+func TestTheMainThreadKeepsItsPriority(t *testing.T) {
+	v := New(nil, Options{})
+	var wg sync.WaitGroup
+	for range 400 {
+		wg.Go(func() { v.onThread(idleThreadPriority, func() { runtime.Gosched() }) })
+	}
+	wg.Wait()
+	pid := os.Getpid()
+	attr, err := unix.SchedGetAttr(pid, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nice, err := unix.Getpriority(unix.PRIO_PROCESS, pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if attr.Policy != unix.SCHED_NORMAL || 20-nice != 0 {
+		t.Errorf("the main thread has policy %d and nice %d, want %d and 0", attr.Policy, 20-nice, unix.SCHED_NORMAL)
+	}
+}

@@ -9,3 +9,5 @@ const lowPriorityThreads = false
 func lowerThreadPriority() {}
 
 func idleThreadPriority() {}
+
+func onMainThread() bool { return false }

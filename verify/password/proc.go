@@ -15,6 +15,7 @@ type procState struct {
 	p      *hashproc.Process
 	failed time.Time // when it last failed to start or stopped answering
 	retry  time.Duration
+	wait   time.Duration // the longest a check waits for the process's answer
 	closed bool
 	warned bool // about a failed start, once
 }
@@ -22,6 +23,12 @@ type procState struct {
 // procRetry is how long after a failure checks stay in this process
 // before the hash process is started again.
 const procRetry = 10 * time.Second
+
+// procWait is how long a check waits for the hash process's answer before
+// the process is taken for stopped (killed, and started again later): far
+// longer than a hash at the lowest priority on a busy machine, far shorter
+// than forever.
+const procWait = 30 * time.Second
 
 // hashInProcess computes a check in the hash process, and reports done
 // false when it did not: Options.Process is not set, the process cannot
@@ -36,6 +43,9 @@ func (v *Verifier) hashInProcess(encoded, password string) (ok bool, err error, 
 		return false, nil, false
 	}
 	ok, err = p.Verify(encoded, password)
+	if errors.Is(err, hashproc.ErrTooLong) {
+		return false, nil, false
+	}
 	if errors.Is(err, hashproc.ErrUnavailable) {
 		v.procFailed(p, err)
 		return false, nil, false
@@ -53,7 +63,7 @@ func (v *Verifier) process() *hashproc.Process {
 		return s.p
 	}
 	var err error
-	start := func() { s.p, err = hashproc.Start(v.opts.Process) }
+	start := func() { s.p, err = hashproc.Start(v.opts.Process, s.wait) }
 	if v.opts.NormalPriority || !lowPriorityThreads {
 		start()
 	} else {

@@ -122,3 +122,26 @@ func TestHashProcessThatCannotStart(t *testing.T) {
 		t.Errorf("the log says %d times that the hash process did not start, want 1:\n%s", got, log.String())
 	}
 }
+
+// TestAStoppedHashProcessFallsBack: a child that stops answering without
+// exiting is given up after the wait, and the check is answered here.
+func TestAStoppedHashProcessFallsBack(t *testing.T) {
+	f := newFixture(t)
+	v, log, here := procVerifier(t, f)
+	v.proc.wait = 300 * time.Millisecond
+	check := func(pw string, want bool) {
+		t.Helper()
+		vd, err := v.Verify(context.Background(), authgate.Credential{Method: authgate.MethodBasic, Username: "carol", Secret: pw})
+		if err != nil || (vd.Reason == "") != want {
+			t.Fatalf("carol/%q: reason %q, %v; want allowed %v", pw, vd.Reason, err, want)
+		}
+	}
+	check("wrong 1", false)
+	if err := syscall.Kill(v.proc.p.Pid(), syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	check("carol's password", true)
+	if here() == 0 || !strings.Contains(log.String(), "no answer within 300ms") {
+		t.Errorf("after the stop: %d hashes here, log:\n%s", here(), log.String())
+	}
+}

@@ -144,7 +144,7 @@ func New(users authgate.UserStore, opts Options) *Verifier {
 		sleep:        pad,
 		makeHash:     passhash.Hash,
 	}
-	v.proc.retry = procRetry
+	v.proc.retry, v.proc.wait = procRetry, procWait
 	return v
 }
 
