@@ -70,13 +70,7 @@ func TestHashProcessFailureFallsBack(t *testing.T) {
 	f := newFixture(t)
 	v, log, here := procVerifier(t, f)
 	v.proc.retry = 100 * time.Millisecond
-	check := func(pw string, want bool) {
-		t.Helper()
-		vd, err := v.Verify(context.Background(), authgate.Credential{Method: authgate.MethodBasic, Username: "carol", Secret: pw})
-		if err != nil || (vd.Reason == "") != want {
-			t.Fatalf("carol/%q: allowed %v, %v; want %v", pw, (vd.Reason == ""), err, want)
-		}
-	}
+	check := func(pw string, want bool) { t.Helper(); checkCarol(t, v, pw, want) }
 	check("wrong 1", false)
 	first := v.proc.p
 	if first == nil || here() != 0 {
@@ -129,13 +123,7 @@ func TestAStoppedHashProcessFallsBack(t *testing.T) {
 	f := newFixture(t)
 	v, log, here := procVerifier(t, f)
 	v.proc.wait = 300 * time.Millisecond
-	check := func(pw string, want bool) {
-		t.Helper()
-		vd, err := v.Verify(context.Background(), authgate.Credential{Method: authgate.MethodBasic, Username: "carol", Secret: pw})
-		if err != nil || (vd.Reason == "") != want {
-			t.Fatalf("carol/%q: reason %q, %v; want allowed %v", pw, vd.Reason, err, want)
-		}
-	}
+	check := func(pw string, want bool) { t.Helper(); checkCarol(t, v, pw, want) }
 	check("wrong 1", false)
 	if err := syscall.Kill(v.proc.p.Pid(), syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
@@ -143,5 +131,15 @@ func TestAStoppedHashProcessFallsBack(t *testing.T) {
 	check("carol's password", true)
 	if here() == 0 || !strings.Contains(log.String(), "no answer within 300ms") {
 		t.Errorf("after the stop: %d hashes here, log:\n%s", here(), log.String())
+	}
+}
+
+// checkCarol checks carol's password pw with v and fails t unless it is
+// allowed exactly when want says.
+func checkCarol(t *testing.T, v *Verifier, pw string, want bool) {
+	t.Helper()
+	vd, err := v.Verify(context.Background(), authgate.Credential{Method: authgate.MethodBasic, Username: "carol", Secret: pw})
+	if err != nil || (vd.Reason == "") != want {
+		t.Fatalf("carol/%q: reason %q, %v; want allowed %v", pw, vd.Reason, err, want)
 	}
 }
